@@ -13,10 +13,13 @@
 
 #include "common/compat.h"
 
+struct collector_conf;
+
 /* Where a source finds the OS: "/proc" and "/sys", or a host's mounted at another root. */
 struct source_env {
 	const char *procfs;
 	const char *sysfs;
+	const struct collector_conf *conf; /* the whole configuration, for source-specific keys */
 };
 
 /* One sampling instant, shared by every source in the tick. */

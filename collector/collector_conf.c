@@ -1,0 +1,75 @@
+/* The collector's configuration table, loading and validation. */
+#include "collector/collector_conf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+
+#define F(field) offsetof(struct collector_conf, field)
+
+const struct conf_entry collector_conf_table[] = {
+	{"db", CONF_STRING, F(db), "dbname=perfwatch", 0, 0,
+	 "libpq connection string of the PerfWatch database"},
+	{"interval", CONF_DOUBLE, F(interval), "1", 0.1, 3600, "seconds between samples"},
+	{"procfs", CONF_STRING, F(procfs), "/proc", 0, 0,
+	 "where procfs is mounted (a host's /proc inside a container)"},
+	{"sysfs", CONF_STRING, F(sysfs), "/sys", 0, 0, "where sysfs is mounted"},
+	{"hostname", CONF_STRING, F(hostname), "", 0, 0,
+	 "host name written in every frame (empty: this machine's host name)"},
+	{"log-level", CONF_STRING, F(log_level), "info", 0, 0, "error, warn, info or debug"},
+};
+const size_t collector_conf_table_len = ARRAY_LEN(collector_conf_table);
+
+static const char collector_conf_usage[] =
+	"usage: perfwatch-collector [--option value]...\n"
+	"Samples /proc and /sys every interval and writes one frame per tick to PostgreSQL.";
+
+static int
+collector_conf_validate(struct collector_conf *conf, char *err, size_t errlen)
+{
+	char host[256];
+
+	if (log_level_parse(conf->log_level, &conf->level) != 0) {
+		snprintf(err, errlen, "--log-level: '%s' is not error, warn, info or debug",
+			 conf->log_level);
+		return -1;
+	}
+	if (conf->procfs[0] == '\0' || conf->sysfs[0] == '\0') {
+		snprintf(err, errlen, "--procfs and --sysfs must not be empty");
+		return -1;
+	}
+	if (conf->hostname[0] == '\0') {
+		if (gethostname(host, sizeof(host)) != 0) {
+			snprintf(err, errlen, "cannot get the host name: set --hostname");
+			return -1;
+		}
+		host[sizeof(host) - 1] = '\0';
+		free(conf->hostname);
+		conf->hostname = xstrdup(host);
+	}
+	if (strlen(conf->hostname) > 255) {
+		snprintf(err, errlen, "--hostname is longer than 255 bytes");
+		return -1;
+	}
+	return 0;
+}
+
+int
+collector_conf_load(struct collector_conf *conf, int argc, char **argv, char *err, size_t errlen)
+{
+	int rc = conf_load(collector_conf_table, collector_conf_table_len, conf, argc, argv,
+			   collector_conf_usage, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	return collector_conf_validate(conf, err, errlen);
+}
+
+void
+collector_conf_free(struct collector_conf *conf)
+{
+	conf_free(collector_conf_table, collector_conf_table_len, conf);
+}

@@ -1,0 +1,65 @@
+/* perfwatch-collector: loads the configuration, installs signal handlers, runs the tick loop. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/collector.h"
+#include "collector/collector_conf.h"
+#include "common/log.h"
+
+#define LOG_TAG "main"
+
+static volatile sig_atomic_t main_stop;
+
+static void
+main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+static void
+main_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the sleep returns EINTR so the loop sees the stop at once. */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct collector_conf conf;
+	struct collector *c;
+	char err[512];
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = collector_conf_load(&conf, argc, argv, err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "perfwatch-collector: %s\n", err);
+		collector_conf_free(&conf);
+		return rc > 0 ? EXIT_SUCCESS : 2;
+	}
+	log_set_level(conf.level);
+	main_signals();
+	c = collector_new(&conf, err, sizeof(err));
+	if (c == NULL) {
+		log_error("%s", err);
+		collector_conf_free(&conf);
+		return EXIT_FAILURE;
+	}
+	rc = collector_run(c, &main_stop);
+	collector_free(c);
+	collector_conf_free(&conf);
+	return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,44 @@
+/*
+ * PostgreSQL sink: writes each frame with one `SELECT perfwatch_ingest($1)` round trip. While
+ * the database is unreachable it keeps frames in a bounded backlog, reconnects with exponential
+ * back-off, and drains the backlog in order once the database is back.
+ */
+#ifndef PERFWATCH_COLLECTOR_SINK_PG_H
+#define PERFWATCH_COLLECTOR_SINK_PG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/compat.h"
+
+struct sink_pg;
+
+/* Counters for logs and tests. */
+struct sink_pg_stats {
+	uint64_t written;  /* frames perfwatch_ingest accepted */
+	uint64_t rejected; /* frames the database refused with a non-transient error (dropped) */
+	uint64_t dropped;  /* oldest frames dropped because the backlog was full */
+	size_t pending;	   /* frames waiting in the backlog */
+	uint64_t connects; /* successful connections */
+};
+
+/*
+ * Creates a sink for libpq conninfo `conninfo` (copied) with a backlog of at most max_frames
+ * frames / max_bytes bytes; does not connect yet. Free with sink_pg_free.
+ */
+struct sink_pg *sink_pg_new(const char *conninfo, size_t max_frames, size_t max_bytes);
+/* Queues a copy of the frame text[0, len) and then works like sink_pg_service. */
+MUST_CHECK int sink_pg_push(struct sink_pg *s, const char *text, size_t len, uint64_t deadline_ns);
+/*
+ * Connects (non-blocking, resumed across calls) when the back-off allows, keeps partitions
+ * ahead, and writes queued frames oldest first until the backlog is empty or CLOCK_MONOTONIC
+ * passes deadline_ns (at least one attempt per call). Returns 0, or -1 when the database can
+ * never take this build's frames (schema behind): the message is logged and the caller exits.
+ */
+MUST_CHECK int sink_pg_service(struct sink_pg *s, uint64_t deadline_ns);
+/* Fills *out with the sink's counters. */
+void sink_pg_stats(const struct sink_pg *s, struct sink_pg_stats *out);
+/* Closes the connection and frees the sink and its backlog; sink_pg_free(NULL) is a no-op. */
+void sink_pg_free(struct sink_pg *s);
+
+#endif

@@ -1,0 +1,114 @@
+/* load source: re-reads /proc/loadavg through a kept fd. */
+#include "collector/sources/proc_loadavg.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "collector/procfile.h"
+#include "collector/scan.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define LOG_TAG "proc_loadavg"
+
+struct proc_loadavg_src {
+	struct procfile *pf;
+	struct proc_loadavg load;
+	bool valid;
+	struct log_limit parse_limit;
+};
+
+int
+proc_loadavg_parse(const char *text, size_t len, struct proc_loadavg *out)
+{
+	struct scan s = scan_init(text, len);
+
+	if (!scan_decimal(&s, &out->load1) || !scan_decimal(&s, &out->load5) ||
+	    !scan_decimal(&s, &out->load15) || !scan_u64(&s, &out->running) ||
+	    !scan_char(&s, '/') || !scan_u64(&s, &out->tasks))
+		return -1;
+	return 0;
+}
+
+static int
+proc_loadavg_read(struct proc_loadavg_src *st)
+{
+	const char *text;
+	size_t len;
+
+	if (procfile_read(st->pf, &text, &len) != 0)
+		return -1;
+	if (proc_loadavg_parse(text, len, &st->load) != 0) {
+		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
+			    procfile_path(st->pf));
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+proc_loadavg_init(const struct source_env *env, char *why, size_t whylen)
+{
+	struct proc_loadavg_src *st = xcalloc(1, sizeof(*st));
+
+	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	st->pf = procfile_open(env->procfs, "loadavg", 256, why, whylen);
+	if (st->pf == NULL)
+		goto fail;
+	if (proc_loadavg_read(st) != 0) {
+		snprintf(why, whylen, "%s is not in the expected format", procfile_path(st->pf));
+		goto fail;
+	}
+	return st;
+fail:
+	procfile_free(st->pf);
+	free(st);
+	return NULL;
+}
+
+static int
+proc_loadavg_sample(void *state, const struct tick *tick)
+{
+	struct proc_loadavg_src *st = state;
+
+	(void)tick;
+	st->valid = proc_loadavg_read(st) == 0;
+	return st->valid ? 0 : -1;
+}
+
+static int
+proc_loadavg_encode(void *state, json_t *frame)
+{
+	struct proc_loadavg_src *st = state;
+	json_t *load;
+
+	if (!st->valid)
+		return 0;
+	load = json_object();
+	json_object_set_new(load, "load1", json_real(st->load.load1));
+	json_object_set_new(load, "load5", json_real(st->load.load5));
+	json_object_set_new(load, "load15", json_real(st->load.load15));
+	json_object_set_new(load, "running", json_integer((json_int_t)st->load.running));
+	json_object_set_new(load, "tasks", json_integer((json_int_t)st->load.tasks));
+	return json_object_set_new(frame, "load", load);
+}
+
+static void
+proc_loadavg_fini(void *state)
+{
+	struct proc_loadavg_src *st = state;
+
+	if (st == NULL)
+		return;
+	procfile_free(st->pf);
+	free(st);
+}
+
+const struct source_ops proc_loadavg_source = {
+	.name = "load",
+	.init = proc_loadavg_init,
+	.sample = proc_loadavg_sample,
+	.encode = proc_loadavg_encode,
+	.fini = proc_loadavg_fini,
+};

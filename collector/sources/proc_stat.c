@@ -1,0 +1,287 @@
+/*
+ * cpu source: reads /proc/stat through a kept fd, parses every cpu line, and turns two samples
+ * into per-state percentages, per core and in total, coping with CPUs that come and go.
+ */
+#include "collector/sources/proc_stat.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/procfile.h"
+#include "collector/scan.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define LOG_TAG "proc_stat"
+
+const char *const proc_stat_state_names[PROC_STAT_NSTATES] = {
+	"usr", "nice", "sys", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"};
+
+struct proc_stat_core_pct {
+	int cpu;
+	double pct[PROC_STAT_NSTATES];
+};
+
+struct proc_stat_src {
+	struct procfile *pf;
+	struct proc_stat snap[2];
+	int cur; /* index of the newest snapshot in snap */
+	bool have_prev;
+	bool total_valid;
+	double total_pct[PROC_STAT_NSTATES];
+	struct proc_stat_core_pct *core_pct;
+	size_t ncore_pct;
+	size_t cap;
+	struct log_limit parse_limit;
+};
+
+/* Reads the state columns after "cpu"/"cpuN"; returns how many, or -1 when fewer than 4. */
+static int
+proc_stat_parse_columns(struct scan *s, uint64_t jiffies[PROC_STAT_NSTATES])
+{
+	int n = 0;
+
+	memset(jiffies, 0, sizeof(uint64_t) * PROC_STAT_NSTATES);
+	while (n < PROC_STAT_NSTATES && scan_u64(s, &jiffies[n]))
+		n++;
+	return n >= 4 ? n : -1;
+}
+
+/* Parses the number after "cpu" in word[0, len); returns it or -1 when not a cpuN word. */
+static int
+proc_stat_cpu_number(const char *word, size_t len)
+{
+	long v = 0;
+
+	if (len < 4 || memcmp(word, "cpu", 3) != 0)
+		return -1;
+	for (size_t i = 3; i < len; i++) {
+		if (word[i] < '0' || word[i] > '9' || v > 1000000)
+			return -1;
+		v = v * 10 + (word[i] - '0');
+	}
+	return (int)v;
+}
+
+int
+proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
+{
+	struct scan s = scan_init(text, len);
+	bool have_total = false;
+	const char *word;
+	size_t wlen;
+	int cpu, ncols;
+
+	out->n = 0;
+	out->seen = 0;
+	do {
+		if (!scan_word(&s, 0, &word, &wlen) || wlen < 3 || memcmp(word, "cpu", 3) != 0)
+			continue;
+		if (wlen == 3) {
+			out->total.cpu = -1;
+			out->ncols = proc_stat_parse_columns(&s, out->total.jiffies);
+			have_total = out->ncols > 0;
+			continue;
+		}
+		cpu = proc_stat_cpu_number(word, wlen);
+		if (cpu < 0)
+			continue;
+		if (out->seen++ >= out->cap)
+			continue;
+		out->cores[out->n].cpu = cpu;
+		ncols = proc_stat_parse_columns(&s, out->cores[out->n].jiffies);
+		if (ncols < 0)
+			return -1;
+		out->n++;
+	} while (scan_next_line(&s));
+	return have_total ? 0 : -1;
+}
+
+static uint64_t
+proc_stat_delta(uint64_t prev, uint64_t cur)
+{
+	/* iowait is known to go backwards on NO_HZ kernels; a negative delta counts as none. */
+	return cur > prev ? cur - prev : 0;
+}
+
+bool
+proc_stat_percent(const struct proc_stat_cpu *prev, const struct proc_stat_cpu *cur,
+		  double pct[PROC_STAT_NSTATES])
+{
+	uint64_t d[PROC_STAT_NSTATES];
+	uint64_t elapsed = 0;
+
+	for (int i = 0; i < PROC_STAT_NSTATES; i++)
+		d[i] = proc_stat_delta(prev->jiffies[i], cur->jiffies[i]);
+	/* The kernel counts guest time in usr (and guest_nice in nice) as well. */
+	d[PROC_STAT_USR] -=
+		d[PROC_STAT_GUEST] < d[PROC_STAT_USR] ? d[PROC_STAT_GUEST] : d[PROC_STAT_USR];
+	d[PROC_STAT_NICE] -= d[PROC_STAT_GUEST_NICE] < d[PROC_STAT_NICE] ? d[PROC_STAT_GUEST_NICE]
+									 : d[PROC_STAT_NICE];
+	for (int i = 0; i < PROC_STAT_NSTATES; i++)
+		elapsed += d[i];
+	if (elapsed == 0)
+		return false;
+	for (int i = 0; i < PROC_STAT_NSTATES; i++)
+		pct[i] = 100.0 * (double)d[i] / (double)elapsed;
+	return true;
+}
+
+static void
+proc_stat_alloc(struct proc_stat_src *st, size_t cap)
+{
+	for (int i = 0; i < 2; i++) {
+		st->snap[i].cores = xrealloc(st->snap[i].cores, cap * sizeof(struct proc_stat_cpu));
+		st->snap[i].cap = cap;
+	}
+	st->core_pct = xrealloc(st->core_pct, cap * sizeof(*st->core_pct));
+	st->cap = cap;
+}
+
+/* Reads and parses into snap[idx], growing the arrays (rare: CPUs were added) when needed. */
+static int
+proc_stat_read(struct proc_stat_src *st, int idx)
+{
+	const char *text;
+	size_t len;
+
+	for (;;) {
+		if (procfile_read(st->pf, &text, &len) != 0)
+			return -1;
+		if (proc_stat_parse(text, len, &st->snap[idx]) != 0) {
+			log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
+				    procfile_path(st->pf));
+			return -1;
+		}
+		if (st->snap[idx].seen <= st->cap)
+			return 0;
+		log_info("%zu CPUs now listed in %s (room for %zu): growing", st->snap[idx].seen,
+			 procfile_path(st->pf), st->cap);
+		proc_stat_alloc(st, st->snap[idx].seen * 2);
+	}
+}
+
+/* Pairs each core of cur with the same cpu number in prev; new or vanished CPUs are skipped. */
+static void
+proc_stat_compute(struct proc_stat_src *st)
+{
+	const struct proc_stat *cur = &st->snap[st->cur], *prev = &st->snap[!st->cur];
+	size_t j = 0;
+
+	st->total_valid = proc_stat_percent(&prev->total, &cur->total, st->total_pct);
+	st->ncore_pct = 0;
+	for (size_t i = 0; i < cur->n; i++) {
+		while (j < prev->n && prev->cores[j].cpu < cur->cores[i].cpu)
+			j++;
+		if (j == prev->n || prev->cores[j].cpu != cur->cores[i].cpu)
+			continue;
+		st->core_pct[st->ncore_pct].cpu = cur->cores[i].cpu;
+		if (proc_stat_percent(&prev->cores[j], &cur->cores[i],
+				      st->core_pct[st->ncore_pct].pct))
+			st->ncore_pct++;
+	}
+}
+
+static void *
+proc_stat_init(const struct source_env *env, char *why, size_t whylen)
+{
+	struct proc_stat_src *st = xcalloc(1, sizeof(*st));
+
+	st->pf = procfile_open(env->procfs, "stat", 16384, why, whylen);
+	if (st->pf == NULL)
+		goto fail;
+	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	proc_stat_alloc(st, 64);
+	if (proc_stat_read(st, 0) != 0) {
+		snprintf(why, whylen, "%s has no cpu line this collector understands",
+			 procfile_path(st->pf));
+		goto fail;
+	}
+	if (st->snap[0].n < st->snap[0].cap / 2)
+		proc_stat_alloc(st, st->snap[0].n * 2 + 8);
+	log_info("%zu CPUs, %d states per CPU in %s", st->snap[0].n, st->snap[0].ncols,
+		 procfile_path(st->pf));
+	return st;
+fail:
+	procfile_free(st->pf);
+	free(st->snap[0].cores);
+	free(st->snap[1].cores);
+	free(st->core_pct);
+	free(st);
+	return NULL;
+}
+
+static int
+proc_stat_sample(void *state, const struct tick *tick)
+{
+	struct proc_stat_src *st = state;
+	int next = !st->cur;
+
+	(void)tick;
+	if (proc_stat_read(st, next) != 0) {
+		st->have_prev = false;
+		st->total_valid = false;
+		st->ncore_pct = 0;
+		return -1;
+	}
+	st->cur = next;
+	if (st->have_prev)
+		proc_stat_compute(st);
+	st->have_prev = true;
+	return 0;
+}
+
+static json_t *
+proc_stat_states_json(int cpu, const double pct[PROC_STAT_NSTATES])
+{
+	json_t *o = json_object();
+
+	if (cpu >= 0)
+		json_object_set_new(o, "cpu", json_integer(cpu));
+	for (int i = 0; i < PROC_STAT_NSTATES; i++)
+		json_object_set_new(o, proc_stat_state_names[i],
+				    json_real(round(pct[i] * 100.0) / 100.0));
+	return o;
+}
+
+static int
+proc_stat_encode(void *state, json_t *frame)
+{
+	struct proc_stat_src *st = state;
+	json_t *cpu, *cores;
+
+	if (!st->total_valid)
+		return 0;
+	cpu = json_object();
+	cores = json_array();
+	json_object_set_new(cpu, "total", proc_stat_states_json(-1, st->total_pct));
+	for (size_t i = 0; i < st->ncore_pct; i++)
+		json_array_append_new(
+			cores, proc_stat_states_json(st->core_pct[i].cpu, st->core_pct[i].pct));
+	json_object_set_new(cpu, "cores", cores);
+	return json_object_set_new(frame, "cpu", cpu);
+}
+
+static void
+proc_stat_fini(void *state)
+{
+	struct proc_stat_src *st = state;
+
+	if (st == NULL)
+		return;
+	procfile_free(st->pf);
+	free(st->snap[0].cores);
+	free(st->snap[1].cores);
+	free(st->core_pct);
+	free(st);
+}
+
+const struct source_ops proc_stat_source = {
+	.name = "cpu",
+	.init = proc_stat_init,
+	.sample = proc_stat_sample,
+	.encode = proc_stat_encode,
+	.fini = proc_stat_fini,
+};
