@@ -1,0 +1,158 @@
+/* One uPlot chart bound to a DOM element: built from a spec, redrawn from the time window. */
+
+import uPlot from 'uplot';
+import { stack, type Layer } from './shape';
+import type { TimeWindow } from './window';
+
+export interface ChartSpec {
+	id: string;
+	title: string;
+	/* Formats a y value for the legend, and for the axis unless axisFmt is given. */
+	fmt: (v: number) => string;
+	axisFmt?: (v: number) => string;
+	/* Stacked areas (bottom layer first) instead of lines. */
+	stacked?: boolean;
+	/* Fixed or computed y range; default: 0 to the data's max. */
+	yRange?: (win: TimeWindow, dataMax: number) => [number, number];
+	/* Which layers gets a light area fill when not stacked. */
+	fillFirst?: boolean;
+	/* Layers with a dashed line. */
+	dashed?: string[];
+	layers: (win: TimeWindow) => Layer[];
+}
+
+export interface Theme {
+	text: string;
+	muted: string;
+	grid: string;
+}
+
+export function readTheme(el: Element): Theme {
+	const cs = getComputedStyle(el);
+	const v = (name: string, fallback: string) => cs.getPropertyValue(name).trim() || fallback;
+	return { text: v('--fg', '#111'), muted: v('--muted', '#666'), grid: v('--grid', '#ddd') };
+}
+
+export function alpha(hex: string, a: number): string {
+	const h = hex.replace('#', '');
+	const n = parseInt(h.length === 3 ? h.replace(/./g, '$&$&') : h, 16);
+	return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+}
+
+const HEIGHT = 200;
+
+export class ChartView {
+	private plot: uPlot | null = null;
+	private signature = '';
+	private raw: Layer[] = [];
+	private readonly el: HTMLElement;
+	private readonly spec: ChartSpec;
+	private theme: Theme;
+	private resizeObs: ResizeObserver;
+	private spanSec: number;
+
+	constructor(el: HTMLElement, spec: ChartSpec, theme: Theme, spanMs: number) {
+		this.el = el;
+		this.spec = spec;
+		this.theme = theme;
+		this.spanSec = spanMs / 1000;
+		this.resizeObs = new ResizeObserver(() => this.resize());
+		this.resizeObs.observe(el);
+	}
+
+	setTheme(theme: Theme): void {
+		this.theme = theme;
+		this.signature = '';
+	}
+
+	/* Rebuilds the data from the window and repaints; returns the number of points drawn. */
+	update(win: TimeWindow): number {
+		const layers = this.spec.layers(win);
+		this.raw = layers;
+		const sig = layers.map((l) => l.label).join('|');
+		const xs = win.ts.map((t) => t / 1000);
+		const ys = this.spec.stacked ? stack(layers.map((l) => l.values)) :
+			layers.map((l) => l.values);
+		const data = [xs, ...ys] as uPlot.AlignedData;
+		if (sig !== this.signature || !this.plot) {
+			this.plot?.destroy();
+			this.el.replaceChildren();
+			this.plot = new uPlot(this.options(layers, win), data, this.el);
+			this.signature = sig;
+		} else {
+			this.plot.setData(data, true);
+		}
+		return xs.length;
+	}
+
+	destroy(): void {
+		this.resizeObs.disconnect();
+		this.plot?.destroy();
+		this.plot = null;
+	}
+
+	private resize(): void {
+		if (!this.plot)
+			return;
+		const width = Math.max(200, Math.floor(this.el.clientWidth));
+		if (width !== this.plot.width)
+			this.plot.setSize({ width, height: HEIGHT });
+	}
+
+	private options(layers: Layer[], win: TimeWindow): uPlot.Options {
+		const { spec, theme } = this;
+		const fmt = spec.fmt;
+		const legendValue = (_u: uPlot, _v: number | null, si: number, di: number | null) => {
+			const raw = di === null ? null : this.raw[si - 1]?.values[di];
+			return raw === null || raw === undefined ? '–' : fmt(raw);
+		};
+		const series: uPlot.Series[] = [{ value: '{HH}:{mm}:{ss}' }];
+		layers.forEach((l, i) => {
+			const s: uPlot.Series = {
+				label: l.label,
+				stroke: l.color,
+				width: 1.5,
+				points: { show: false },
+				value: legendValue,
+			};
+			if (spec.stacked)
+				s.fill = alpha(l.color, 0.55);
+			else if (spec.fillFirst && i === 0)
+				s.fill = alpha(l.color, 0.15);
+			if (spec.dashed?.includes(l.label))
+				s.dash = [6, 4];
+			series.push(s);
+		});
+		const bands: uPlot.Band[] = [];
+		if (spec.stacked)
+			for (let i = 2; i <= layers.length; i++)
+				bands.push({ series: [i, i - 1] });
+		const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => ({
+			stroke: theme.muted,
+			grid: { stroke: theme.grid, width: 1 },
+			ticks: { stroke: theme.grid, width: 1, size: 4 },
+			font: '11px system-ui, sans-serif',
+			...extra,
+		});
+		const span = this.spanSec;
+		return {
+			width: Math.max(200, Math.floor(this.el.clientWidth)),
+			height: HEIGHT,
+			series,
+			bands,
+			legend: { live: true },
+			cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+			scales: {
+				x: { time: true, range: (_u, _min, max) => [max - span, max] },
+				y: {
+					range: (_u, _min, max) => spec.yRange ? spec.yRange(win, max) :
+						[0, max > 0 ? max * 1.1 : 1],
+				},
+			},
+			axes: [
+				axis({ space: 60 }),
+				axis({ size: 64, values: (_u, splits) => splits.map(spec.axisFmt ?? fmt) }),
+			],
+		};
+	}
+}

@@ -1,0 +1,251 @@
+/*
+ * The dashboard's state and wiring: config, backfill queries, the live socket, the time
+ * window, and repainting at most once per animation frame.
+ */
+
+import { reactive } from 'vue';
+import { ApiError, fetchConfig, fetchLatest, getJson, mapLimit, mergeQuery, query, type ApiConfig,
+	type QuerySpec } from './api';
+import { CPU_STATES, flattenFrame, frameCores, LOAD_FIELDS, MEM_FIELDS, type Frame } from './frame';
+import { LiveConnection, type LiveState } from './live';
+import { tilesFromFrame, windowCores, type Tiles } from './shape';
+import { ChartView, readTheme, type ChartSpec } from './chartView';
+import { TimeWindow } from './window';
+
+export const SPAN_MS = 5 * 60 * 1000;
+/* 5 min at 10 ticks per second, with room for a backfill overlapping live frames. */
+const CAPACITY = 3600;
+
+/* The API takes one instance per request: per-core history is one request per core. */
+const MAX_CORE_QUERIES = 128;
+const QUERY_CONCURRENCY = 4;
+
+export function backfillQueries(cores: readonly number[]): QuerySpec[] {
+	const q: QuerySpec[] = [
+		{ metrics: CPU_STATES.map((s) => `cpu.${s}`), instance: 'total' },
+		{ metrics: [...Object.values(MEM_FIELDS), ...LOAD_FIELDS.map((k) => `load.${k}`)] },
+	];
+	for (const c of cores.slice(0, MAX_CORE_QUERIES))
+		q.push({ metrics: ['cpu.idle', 'cpu.iowait'], instance: String(c) });
+	return q;
+}
+
+export interface DashState {
+	conn: LiveState;
+	connDetail: string;
+	banner: string | null;
+	host: string;
+	intervalMs: number;
+	tiles: Tiles | null;
+	/* ts (ms) of the newest tick painted on the charts, and how many paints happened. */
+	paintedTs: number | null;
+	paints: number;
+	framesReceived: number;
+	points: number;
+	unavailable: Record<string, string>;
+}
+
+export class Dashboard {
+	readonly state: DashState = reactive({
+		conn: 'connecting',
+		connDetail: '',
+		banner: null,
+		host: '',
+		intervalMs: 1000,
+		tiles: null,
+		paintedTs: null,
+		paints: 0,
+		framesReceived: 0,
+		points: 0,
+		unavailable: {},
+	}) as DashState;
+
+	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
+	private config: ApiConfig | null = null;
+	private latest: Frame | null = null;
+	private initialDone = false;
+	private charts: ChartView[] = [];
+	private rafPending = false;
+	private live: LiveConnection | null = null;
+	private healthTimer: ReturnType<typeof setInterval> | null = null;
+	private scheme: MediaQueryList | null = null;
+	private readonly onScheme = () => this.retheme();
+
+	/* Binds a chart spec to an element; call before start(). */
+	attach(el: HTMLElement, spec: ChartSpec): void {
+		this.charts.push(new ChartView(el, spec, readTheme(document.documentElement), SPAN_MS));
+	}
+
+	start(): void {
+		this.scheme = window.matchMedia('(prefers-color-scheme: dark)');
+		this.scheme.addEventListener('change', this.onScheme);
+		this.live = new LiveConnection({
+			resolveUrl: () => this.resolveUrl(),
+			onFrame: (f) => this.onFrame(f),
+			onState: (s, d) => this.onState(s, d),
+			onOpen: (reconnect) => {
+				/* A socket that opens after the first history load leaves a gap to fill. */
+				if (reconnect || this.initialDone)
+					void this.backfill();
+			},
+		}, this.state.intervalMs);
+		this.live.start();
+		void this.initialLoad();
+	}
+
+	stop(): void {
+		this.live?.stop();
+		this.scheme?.removeEventListener('change', this.onScheme);
+		if (this.healthTimer)
+			clearInterval(this.healthTimer);
+		for (const c of this.charts)
+			c.destroy();
+		this.charts = [];
+	}
+
+	private async initialLoad(): Promise<void> {
+		try {
+			const f = await fetchLatest();
+			if (f && !f.ref)
+				this.onFrame(f);
+		} catch (e) {
+			this.apiFailed(e);
+		}
+		await this.backfill();
+		this.initialDone = true;
+	}
+
+	private async resolveUrl(): Promise<string> {
+		try {
+			const cfg = await fetchConfig();
+			this.config = cfg;
+			this.state.host = cfg.host ?? '';
+			if (cfg.interval_ms > 0) {
+				this.state.intervalMs = cfg.interval_ms;
+				this.live?.setInterval(cfg.interval_ms);
+			}
+			this.apiOk();
+			const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+			const path = cfg.ws_path || '/live';
+			return `${proto}://${location.hostname}:${cfg.ws_port}${path}`;
+		} catch (e) {
+			this.apiFailed(e);
+			throw e;
+		}
+	}
+
+	/* Queries what the window lacks: everything when empty, else from the newest tick on. */
+	private async backfill(): Promise<void> {
+		const last = this.win.lastTs;
+		const from = last === null ? undefined : last - 2 * this.state.intervalMs;
+		try {
+			const cores = this.latest ? frameCores(this.latest) : windowCores(this.win);
+			const results = await mapLimit(backfillQueries(cores), QUERY_CONCURRENCY,
+				(q) => query(q, from));
+			let kept = 0;
+			for (const r of results)
+				kept += mergeQuery(this.win, r);
+			this.apiOk();
+			if (kept > 0)
+				this.scheduleDraw();
+		} catch (e) {
+			this.apiFailed(e);
+		}
+	}
+
+	private onFrame(f: Frame): void {
+		if (f.ref) {
+			void this.fetchRef();
+			return;
+		}
+		if (this.config?.host && f.host && f.host !== this.config.host)
+			return;
+		this.win.upsert(f.ts, flattenFrame(f));
+		if (!this.latest || f.ts >= this.latest.ts)
+			this.latest = f;
+		this.state.framesReceived++;
+		this.scheduleDraw();
+	}
+
+	/* A frame too large for NOTIFY arrives as a reference: read the newest one instead. */
+	private async fetchRef(): Promise<void> {
+		try {
+			const f = await fetchLatest();
+			if (f && !f.ref)
+				this.onFrame(f);
+		} catch (e) {
+			this.apiFailed(e);
+		}
+	}
+
+	private onState(s: LiveState, detail: string): void {
+		this.state.conn = s;
+		this.state.connDetail = detail;
+		if (s === 'stale')
+			this.watchHealth();
+		else if (s === 'live' && this.healthTimer) {
+			clearInterval(this.healthTimer);
+			this.healthTimer = null;
+			this.apiOk();
+		}
+	}
+
+	/* While the socket is open but silent, say whether the database or the collector is at fault. */
+	private watchHealth(): void {
+		if (this.healthTimer)
+			return;
+		const check = async () => {
+			try {
+				await getJson<{ status: string; db: string }>('/healthz');
+				this.state.banner = 'No new data: the collector has not written a sample recently.';
+			} catch (e) {
+				if (e instanceof ApiError && e.status === 503)
+					this.state.banner = 'The database is unreachable: live data is paused.';
+				else
+					this.apiFailed(e);
+			}
+		};
+		void check();
+		this.healthTimer = setInterval(() => void check(), 5000);
+	}
+
+	private apiOk(): void {
+		this.state.banner = null;
+	}
+
+	private apiFailed(e: unknown): void {
+		const msg = e instanceof Error ? e.message : String(e);
+		this.state.banner = e instanceof ApiError && e.status === 0 ?
+			'The PerfWatch API server is unreachable. Retrying…' : msg;
+	}
+
+	private retheme(): void {
+		const theme = readTheme(document.documentElement);
+		for (const c of this.charts)
+			c.setTheme(theme);
+		this.scheduleDraw();
+	}
+
+	private scheduleDraw(): void {
+		if (this.rafPending)
+			return;
+		this.rafPending = true;
+		requestAnimationFrame(() => {
+			this.rafPending = false;
+			this.draw();
+		});
+	}
+
+	private draw(): void {
+		let points = 0;
+		for (const c of this.charts)
+			points = Math.max(points, c.update(this.win));
+		if (this.latest) {
+			this.state.tiles = tilesFromFrame(this.latest);
+			this.state.unavailable = { ...(this.latest.unavailable ?? {}) };
+		}
+		this.state.points = points;
+		this.state.paintedTs = this.win.lastTs;
+		this.state.paints++;
+	}
+}

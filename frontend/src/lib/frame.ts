@@ -1,0 +1,132 @@
+/* The tick frame (docs/design.md, "The frame") and its flattening into series keys. */
+
+export interface CpuStates {
+	usr: number;
+	nice: number;
+	sys: number;
+	idle: number;
+	iowait: number;
+	irq: number;
+	softirq: number;
+	steal: number;
+	guest: number;
+	guest_nice: number;
+}
+
+export interface Frame {
+	v: number;
+	host: string;
+	ts: number;
+	seq: number;
+	dt: number;
+	/* Set when the frame was too large for NOTIFY and only names a tick. */
+	ref?: boolean;
+	cpu?: { total: CpuStates; cores: (CpuStates & { cpu: number })[] };
+	mem?: {
+		total_kb: number;
+		free_kb: number;
+		available_kb: number;
+		buffers_kb: number;
+		cached_kb: number;
+		swap_total_kb: number;
+		swap_free_kb: number;
+	};
+	load?: { load1: number; load5: number; load15: number; running: number; tasks: number };
+	unavailable?: Record<string, string>;
+}
+
+export const CPU_STATES = [
+	'usr', 'nice', 'sys', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guest_nice',
+] as const;
+/* Frame field (kB) -> API metric name (common/metrics.c). */
+export const MEM_FIELDS = {
+	total_kb: 'mem.total',
+	free_kb: 'mem.free',
+	available_kb: 'mem.available',
+	buffers_kb: 'mem.buffers',
+	cached_kb: 'mem.cached',
+	swap_total_kb: 'mem.swap_total',
+	swap_free_kb: 'mem.swap_free',
+} as const;
+export const LOAD_FIELDS = ['load1', 'load5', 'load15'] as const;
+
+/*
+ * A series key names one value per tick: "cpu.usr@total", "cpu.idle@3" (core 3),
+ * "mem.available", "load.load1". Metric names are the API's (common/metrics.c); only cpu
+ * series carry an instance.
+ */
+export function seriesKey(metric: string, instance?: string | number | null): string {
+	if (!metric.startsWith('cpu.'))
+		return metric;
+	return `${metric}@${normaliseInstance(instance)}`;
+}
+
+/* "total", "-1", "" and null mean the whole machine; "cpu3", "3" and 3 mean core 3. */
+export function normaliseInstance(instance?: string | number | null): string {
+	if (instance === null || instance === undefined)
+		return 'total';
+	const s = String(instance).trim();
+	if (s === '' || s === 'total' || s === 'all' || s === '-1')
+		return 'total';
+	const digits = /(\d+)$/.exec(s);
+	return digits ? String(Number(digits[1])) : s;
+}
+
+export function isFiniteNumber(x: unknown): x is number {
+	return typeof x === 'number' && Number.isFinite(x);
+}
+
+/* Parses one WebSocket message; null when it is not a v1 frame with a numeric ts. */
+export function parseFrame(text: string): Frame | null {
+	let obj: unknown;
+	try {
+		obj = JSON.parse(text);
+	} catch {
+		return null;
+	}
+	if (typeof obj !== 'object' || obj === null)
+		return null;
+	const f = obj as Partial<Frame>;
+	if (f.v !== 1 || !isFiniteNumber(f.ts))
+		return null;
+	return f as Frame;
+}
+
+/* Every numeric value of the frame under its series key. Missing sections give no entries. */
+export function flattenFrame(f: Frame): Map<string, number> {
+	const out = new Map<string, number>();
+	const put = (key: string, v: unknown) => {
+		if (isFiniteNumber(v))
+			out.set(key, v);
+	};
+	if (f.cpu) {
+		const total = f.cpu.total as unknown as Record<string, unknown> | undefined;
+		if (total)
+			for (const s of CPU_STATES)
+				put(seriesKey(`cpu.${s}`, 'total'), total[s]);
+		for (const core of f.cpu.cores ?? []) {
+			const c = core as unknown as Record<string, unknown>;
+			if (!isFiniteNumber(c.cpu))
+				continue;
+			for (const s of CPU_STATES)
+				put(seriesKey(`cpu.${s}`, c.cpu), c[s]);
+		}
+	}
+	if (f.mem) {
+		const m = f.mem as unknown as Record<string, unknown>;
+		for (const [field, metric] of Object.entries(MEM_FIELDS))
+			put(metric, m[field]);
+	}
+	if (f.load) {
+		const l = f.load as unknown as Record<string, unknown>;
+		for (const k of LOAD_FIELDS)
+			put(`load.${k}`, l[k]);
+	}
+	return out;
+}
+
+/* Core numbers present in a frame, ascending. */
+export function frameCores(f: Frame): number[] {
+	const cores = (f.cpu?.cores ?? []).map((c) => c.cpu).filter(isFiniteNumber);
+	return cores.sort((a, b) => a - b);
+}
