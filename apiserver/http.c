@@ -1,0 +1,172 @@
+/*
+ * evhttp setup and dispatch: one route table, 404 for unknown paths, 405 with Allow for a known
+ * path and the wrong method, the static dashboard for everything else. Runs on: main thread.
+ */
+#include "apiserver/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define LOG_TAG "http"
+
+#define HTTP_TIMEOUT_S 30
+
+/* Route files add one row each. */
+static const struct http_route http_routes[] = {
+	{EVHTTP_REQ_GET, "/healthz", http_api_healthz},
+	{EVHTTP_REQ_GET, "/api/v1/config", http_api_config},
+	{EVHTTP_REQ_GET, "/api/v1/latest", http_api_latest},
+	{EVHTTP_REQ_GET, "/api/v1/query", http_api_query},
+};
+
+struct http {
+	struct evhttp *evhttp;
+	struct api *api;
+};
+
+void
+http_reply_json(struct evhttp_request *req, int code, json_t *body)
+{
+	struct evbuffer *buf = evbuffer_new();
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	char *text = json_dumps(body, JSON_COMPACT);
+
+	evhttp_add_header(out, "Content-Type", "application/json");
+	evhttp_add_header(out, "Cache-Control", "no-store");
+	if (text != NULL)
+		evbuffer_add(buf, text, strlen(text));
+	evhttp_send_reply(req, code, NULL, buf);
+	evbuffer_free(buf);
+	free(text);
+	json_decref(body);
+}
+
+void
+http_reply_error(struct evhttp_request *req, int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	http_reply_json(req, code, json_pack("{s:s}", "error", msg));
+}
+
+const struct http_route *
+http_route_find(const char *path)
+{
+	for (size_t i = 0; i < ARRAY_LEN(http_routes); i++) {
+		if (strcmp(http_routes[i].path, path) == 0)
+			return &http_routes[i];
+	}
+	return NULL;
+}
+
+static bool
+http_method_ok(enum evhttp_cmd_type want, enum evhttp_cmd_type got)
+{
+	return got == want || (want == EVHTTP_REQ_GET && got == EVHTTP_REQ_HEAD);
+}
+
+static const char *
+http_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET, HEAD";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	default:
+		return "GET";
+	}
+}
+
+static void
+http_dispatch(struct evhttp_request *req, void *arg)
+{
+	struct http *http = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const struct http_route *route;
+
+	if (path == NULL || path[0] != '/') {
+		http_reply_error(req, 400, "request target must be an absolute path");
+		return;
+	}
+	log_debug("%s %s", method == EVHTTP_REQ_GET ? "GET" : "other", path);
+	route = http_route_find(path);
+	if (route != NULL) {
+		if (http_method_ok(route->method, method)) {
+			route->handler(req, http->api);
+			return;
+		}
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+				  http_method_name(route->method));
+		http_reply_error(req, 405, "%s does not accept this method", path);
+		return;
+	}
+	if (strncmp(path, "/api/", 5) == 0) {
+		http_reply_error(req, 404, "no API route %s", path);
+		return;
+	}
+	if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, HEAD");
+		http_reply_error(req, 405, "static files accept GET and HEAD only");
+		return;
+	}
+	http_static_serve(req, http->api);
+}
+
+struct http *
+http_new(struct api *api)
+{
+	struct http *http = xcalloc(1, sizeof(*http));
+	const struct api_conf *conf = api->conf;
+
+	http->api = api;
+	http->evhttp = evhttp_new(api->base);
+	if (http->evhttp == NULL)
+		goto fail;
+	evhttp_set_max_headers_size(http->evhttp, HTTP_MAX_HEADERS);
+	evhttp_set_max_body_size(http->evhttp, HTTP_MAX_BODY);
+	evhttp_set_timeout(http->evhttp, HTTP_TIMEOUT_S);
+	/* Accept every method so that a wrong one gets our 405, not evhttp's 501. */
+	evhttp_set_allowed_methods(
+		http->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+				      EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http->evhttp, http_dispatch, http);
+	if (evhttp_bind_socket_with_handle(http->evhttp, conf->http_addr,
+					   (ev_uint16_t)conf->http_port) == NULL) {
+		log_error("cannot listen for HTTP on %s:%d", conf->http_addr, conf->http_port);
+		goto fail;
+	}
+	log_info("HTTP: http://%s:%d/", conf->http_addr, conf->http_port);
+	return http;
+fail:
+	http_free(http);
+	return NULL;
+}
+
+void
+http_free(struct http *http)
+{
+	if (http == NULL)
+		return;
+	if (http->evhttp != NULL)
+		evhttp_free(http->evhttp);
+	free(http);
+}

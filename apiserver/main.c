@@ -1,0 +1,205 @@
+/*
+ * perfwatch-api: configuration, start-up checks, the libevent loop (HTTP, LISTEN, queries,
+ * signals) and the WebSocket thread, and an orderly shutdown on SIGINT/SIGTERM.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <libpq-fe.h>
+
+#include "apiserver/api.h"
+#include "apiserver/fanout.h"
+#include "apiserver/http.h"
+#include "apiserver/live.h"
+#include "apiserver/pg_async.h"
+#include "apiserver/ws.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/schema.h"
+
+#define LOG_TAG "main"
+
+/* Frames kept for WebSocket clients; a client this far behind is dropped. */
+#define MAIN_RING_FRAMES 64
+/* A client more frames behind than this skips to the newest. */
+#define MAIN_CLIENT_BACKLOG 16
+#define MAIN_MAX_FRAME	    (1 << 20)
+
+static const struct conf_entry main_conf_table[] = {
+	{"db", CONF_STRING, offsetof(struct api_conf, db), "dbname=perfwatch user=perfwatch_api", 0,
+	 0, "libpq connection string (read-mostly role perfwatch_api)"},
+	{"http-addr", CONF_STRING, offsetof(struct api_conf, http_addr), "127.0.0.1", 0, 0,
+	 "address for HTTP and WebSocket listeners"},
+	{"http-port", CONF_INT, offsetof(struct api_conf, http_port), "8470", 1, 65535,
+	 "HTTP port (REST API and dashboard)"},
+	{"ws-port", CONF_INT, offsetof(struct api_conf, ws_port), "8471", 1, 65535,
+	 "WebSocket port (ws://addr:port/live)"},
+	{"static-dir", CONF_STRING, offsetof(struct api_conf, static_dir), "frontend/dist", 0, 0,
+	 "built dashboard to serve at /"},
+	{"log-level", CONF_STRING, offsetof(struct api_conf, log_level), "info", 0, 0,
+	 "error, warn, info or debug"},
+};
+
+static const char main_usage[] = "usage: perfwatch-api [--option value]...\n\n"
+				 "Serves the PerfWatch REST API, the dashboard and live frames "
+				 "over WebSocket. Never runs as root.";
+
+/* Blocking, once, before the loop starts: is the schema this build needs applied? */
+static int
+main_schema_check(const char *conninfo)
+{
+	PGconn *conn = PQconnectdb(conninfo);
+	char err[512];
+	int rc = -1;
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		log_error("cannot connect to the database (%.*s): is PostgreSQL up and --db right?",
+			  (int)strcspn(PQerrorMessage(conn), "\n"), PQerrorMessage(conn));
+		goto out;
+	}
+	if (schema_check(conn, err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	rc = 0;
+out:
+	PQfinish(conn);
+	return rc;
+}
+
+static void
+main_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+static void
+main_statement_timeout_done(const PGresult *res, void *arg)
+{
+	(void)arg;
+	if (res != NULL && PQresultStatus(res) != PGRES_COMMAND_OK)
+		log_warn("cannot set statement_timeout: %.*s",
+			 (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
+}
+
+/* No query may hold an HTTP request for long. */
+static void
+main_query_up(struct pg_async *pg, void *arg)
+{
+	if (pg_async_query(pg, "SET statement_timeout = '10s'", 0, NULL,
+			   main_statement_timeout_done, arg) != 0)
+		log_warn("cannot queue SET statement_timeout");
+}
+
+static int
+main_load_conf(struct api_conf *conf, int argc, char **argv)
+{
+	enum log_level level;
+	char err[512];
+	int rc;
+
+	rc = conf_load(main_conf_table, ARRAY_LEN(main_conf_table), conf, argc, argv, main_usage,
+		       err, sizeof(err));
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "perfwatch-api: %s\n", err);
+		return rc;
+	}
+	if (log_level_parse(conf->log_level, &level) != 0) {
+		fprintf(stderr,
+			"perfwatch-api: --log-level: '%s' is not error, warn, info or debug\n",
+			conf->log_level);
+		return -1;
+	}
+	log_set_level(level);
+	return 0;
+}
+
+/* Builds every part, runs the loop until a signal, and tears down in reverse. */
+static int
+main_run(const struct api_conf *conf)
+{
+	struct api api = {.conf = conf};
+	struct pg_async_callbacks qcbs = {main_query_up, NULL, NULL, NULL};
+	struct event *sigint = NULL, *sigterm = NULL;
+	struct fanout *fanout = NULL;
+	struct http *http = NULL;
+	struct ws *ws = NULL;
+	char real[PATH_MAX];
+	int rc = 1;
+
+	if (main_schema_check(conf->db) != 0)
+		return 1;
+	if (realpath(conf->static_dir, real) != NULL)
+		api.static_root = strdup(real);
+	else
+		log_warn("--static-dir %s: %s; only the API is served", conf->static_dir,
+			 strerror(errno));
+	api.base = event_base_new();
+	if (api.base == NULL)
+		goto fail;
+	fanout = fanout_new(MAIN_RING_FRAMES, MAIN_CLIENT_BACKLOG, ws_headroom(), MAIN_MAX_FRAME);
+	if ((ws = ws_start(conf->http_addr, conf->ws_port, fanout)) == NULL)
+		goto fail;
+	api.pg = pg_async_new(api.base, conf->db, "query", &qcbs);
+	api.live = live_new(api.base, conf->db, api.pg, fanout);
+	if ((http = http_new(&api)) == NULL)
+		goto fail;
+	sigint = evsignal_new(api.base, SIGINT, main_signal, api.base);
+	sigterm = evsignal_new(api.base, SIGTERM, main_signal, api.base);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	if (event_base_dispatch(api.base) == 0)
+		rc = 0;
+fail:
+	/* Pending queries answer 503 while evhttp still exists; then the listeners go. */
+	pg_async_free(api.pg);
+	live_free(api.live);
+	http_free(http);
+	ws_stop(ws);
+	fanout_free(fanout);
+	if (sigint != NULL)
+		event_free(sigint);
+	if (sigterm != NULL)
+		event_free(sigterm);
+	if (api.base != NULL)
+		event_base_free(api.base);
+	free(api.static_root);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct api_conf conf;
+	int rc;
+
+	memset(&conf, 0, sizeof(conf));
+	rc = main_load_conf(&conf, argc, argv);
+	if (rc != 0) {
+		conf_free(main_conf_table, ARRAY_LEN(main_conf_table), &conf);
+		return rc > 0 ? 0 : 2;
+	}
+	if (geteuid() == 0) {
+		fprintf(stderr, "perfwatch-api: refusing to run as root; run it as an unprivileged "
+				"user (e.g. useradd --system perfwatch)\n");
+		conf_free(main_conf_table, ARRAY_LEN(main_conf_table), &conf);
+		return 1;
+	}
+	/* Writes to a closed socket (evhttp, lws) must fail with EPIPE, not kill the process. */
+	signal(SIGPIPE, SIG_IGN);
+	rc = main_run(&conf);
+	conf_free(main_conf_table, ARRAY_LEN(main_conf_table), &conf);
+	libevent_global_shutdown();
+	return rc;
+}

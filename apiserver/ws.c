@@ -1,0 +1,243 @@
+/*
+ * WebSocket fan-out (after libwebsockets' minimal-ws-server-threads): the service thread owns
+ * every struct lws; the main thread only publishes into fanout, whose wake calls
+ * lws_cancel_service(). Frames are written only in LWS_CALLBACK_SERVER_WRITEABLE.
+ */
+#include "apiserver/ws.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define LOG_TAG "ws"
+
+#define WS_PATH	  "/live"
+#define WS_RX_MAX 1024
+
+/* Per-connection state, allocated by lws; touched only on the lws thread. */
+struct ws_client {
+	struct fanout_cursor cur;
+	struct lws *wsi;
+	struct ws_client *next;
+	char peer[64];
+};
+
+struct ws {
+	struct lws_context
+		*ctx; /* created on main, serviced on the lws thread, destroyed after join */
+	struct fanout *fanout;
+	pthread_t thread;
+	atomic_bool stop;	   /* set by main, read by the lws thread */
+	struct ws_client *clients; /* lws thread only */
+	unsigned nclients;	   /* lws thread only */
+};
+
+static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+		       size_t len);
+
+static const struct lws_protocols ws_protocols[] = {
+	{"perfwatch-live", ws_callback, sizeof(struct ws_client), WS_RX_MAX, 0, NULL, 1 << 20},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+size_t
+ws_headroom(void)
+{
+	return LWS_PRE;
+}
+
+/* Runs on: lws thread. Only /live is upgraded. */
+static int
+ws_filter(struct lws *wsi)
+{
+	char uri[64];
+
+	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
+	    strcmp(uri, WS_PATH) != 0) {
+		log_info("refusing WebSocket upgrade for '%s': only " WS_PATH " is served", uri);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs on: lws thread. */
+static void
+ws_client_add(struct ws *ws, struct ws_client *c, struct lws *wsi)
+{
+	c->wsi = wsi;
+	lws_get_peer_simple(wsi, c->peer, sizeof(c->peer));
+	fanout_cursor_init(ws->fanout, &c->cur);
+	c->next = ws->clients;
+	ws->clients = c;
+	ws->nclients++;
+	log_info("client %s connected (%u now)", c->peer, ws->nclients);
+	lws_callback_on_writable(wsi);
+}
+
+/* Runs on: lws thread. */
+static void
+ws_client_remove(struct ws *ws, struct ws_client *c)
+{
+	for (struct ws_client **pp = &ws->clients; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			ws->nclients--;
+			log_info("client %s left (%u now; it skipped %llu frames)", c->peer,
+				 ws->nclients, (unsigned long long)c->cur.skipped);
+			return;
+		}
+	}
+}
+
+/* Runs on: lws thread. New frames: drop hopeless clients, ask to write to the others. */
+static void
+ws_wake(struct ws *ws, struct lws *wsi)
+{
+	for (struct ws_client *c = ws->clients; c != NULL; c = c->next) {
+		if (fanout_hopeless(ws->fanout, &c->cur)) {
+			log_warn("dropping client %s: it has not read for a whole ring of frames",
+				 c->peer);
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+					LWS_TO_KILL_ASYNC);
+		}
+	}
+	lws_callback_on_writable_all_protocol(lws_get_context(wsi), &ws_protocols[0]);
+}
+
+/* Runs on: lws thread. Writes one frame; asks for another turn when more are waiting. */
+static int
+ws_write(struct ws *ws, struct ws_client *c)
+{
+	struct fanout_frame *fr = fanout_take(ws->fanout, &c->cur);
+	size_t len;
+	int n;
+
+	if (fr == NULL)
+		return 0;
+	len = fanout_frame_len(fr);
+	n = lws_write(c->wsi, (unsigned char *)fanout_frame_text(fr), len, LWS_WRITE_TEXT);
+	fanout_release(ws->fanout, fr);
+	if (n < (int)len) {
+		log_warn("client %s: write failed, closing", c->peer);
+		return -1;
+	}
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* Runs on: lws thread. */
+static int
+ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct ws *ws = lws_context_user(lws_get_context(wsi));
+	struct ws_client *c = user;
+
+	(void)in;
+	(void)len;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return ws_filter(wsi);
+	case LWS_CALLBACK_ESTABLISHED:
+		ws_client_add(ws, c, wsi);
+		break;
+	case LWS_CALLBACK_CLOSED:
+		ws_client_remove(ws, c);
+		break;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		ws_wake(ws, wsi);
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return ws_write(ws, c);
+	case LWS_CALLBACK_HTTP:
+		/* Plain HTTP on the WebSocket port: the REST API is on --http-port. */
+		lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+		return -1;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* Runs on: lws thread, until ws_stop() sets stop and cancels the wait. */
+static void *
+ws_thread(void *arg)
+{
+	struct ws *ws = arg;
+
+	while (!atomic_load(&ws->stop)) {
+		if (lws_service(ws->ctx, 0) < 0)
+			break;
+	}
+	return NULL;
+}
+
+/* Runs on: main thread, via fanout_publish(). Thread-safe by lws's contract. */
+static void
+ws_fanout_wake(void *arg)
+{
+	lws_cancel_service(arg);
+}
+
+static void
+ws_lws_log(int level, const char *line)
+{
+	log_write(level == LLL_ERR ? LOG_LEVEL_ERROR : LOG_LEVEL_WARN, "lws", "%.*s",
+		  (int)strcspn(line, "\n"), line);
+}
+
+struct ws *
+ws_start(const char *addr, int port, struct fanout *f)
+{
+	struct lws_context_creation_info info;
+	struct ws *ws = xcalloc(1, sizeof(*ws));
+
+	lws_set_log_level(LLL_ERR | LLL_WARN, ws_lws_log);
+	ws->fanout = f;
+	atomic_init(&ws->stop, false);
+	/* Debian's lws 4.1.6 has no lws_context_info_defaults(). */
+	memset(&info, 0, sizeof(info));
+	info.port = port;
+	info.iface = addr;
+	info.protocols = ws_protocols;
+	info.user = ws;
+	info.gid = -1;
+	info.uid = -1;
+	info.max_http_header_data = 4096;
+	ws->ctx = lws_create_context(&info);
+	if (ws->ctx == NULL) {
+		log_error("cannot listen for WebSocket clients on %s:%d", addr, port);
+		goto fail;
+	}
+	if (pthread_create(&ws->thread, NULL, ws_thread, ws) != 0) {
+		log_error("cannot start the WebSocket thread");
+		goto fail;
+	}
+	fanout_set_wake(f, ws_fanout_wake, ws->ctx);
+	log_info("WebSocket clients: ws://%s:%d" WS_PATH, addr, port);
+	return ws;
+fail:
+	if (ws->ctx != NULL)
+		lws_context_destroy(ws->ctx);
+	free(ws);
+	return NULL;
+}
+
+void
+ws_stop(struct ws *ws)
+{
+	if (ws == NULL)
+		return;
+	fanout_set_wake(ws->fanout, NULL, NULL);
+	atomic_store(&ws->stop, true);
+	lws_cancel_service(ws->ctx);
+	pthread_join(ws->thread, NULL);
+	lws_context_destroy(ws->ctx);
+	free(ws);
+}

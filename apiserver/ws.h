@@ -1,0 +1,25 @@
+/*
+ * The WebSocket side: a libwebsockets context serving ws://addr:port/live in its own service
+ * thread, sending every frame the fanout ring receives to every client.
+ */
+#ifndef PERFWATCH_APISERVER_WS_H
+#define PERFWATCH_APISERVER_WS_H
+
+#include "apiserver/fanout.h"
+#include "common/compat.h"
+
+/* Bytes each fanout frame must keep free before its text for lws_write (LWS_PRE). */
+size_t ws_headroom(void);
+
+struct ws;
+
+/*
+ * Listens on addr:port and starts the service thread reading from `f` (which must outlive the
+ * returned handle). Returns the handle, or NULL (logged). Runs on: main thread.
+ */
+struct ws *ws_start(const char *addr, int port, struct fanout *f);
+/* Stops the service thread, joins it and closes every client. NULL is a no-op. Runs on: main
+ * thread. */
+void ws_stop(struct ws *ws);
+
+#endif
