@@ -130,8 +130,8 @@ collector_next_deadline(uint64_t deadline, uint64_t now, uint64_t interval, uint
 	uint64_t next = deadline + interval;
 
 	*skipped = 0;
-	if (now >= next) {
-		*skipped = (now - next) / interval + 1;
+	if (now > next) {
+		*skipped = (now - next - 1) / interval + 1;
 		next += *skipped * interval;
 	}
 	return next;
