@@ -33,7 +33,6 @@ struct frame {
 	char *out;
 	size_t out_cap;
 	json_t *root;
-	json_t *unavailable;
 };
 
 /* jansson's allocator has no context argument: the one live frame is reached through this. */
@@ -108,7 +107,6 @@ frame_begin(struct frame *f, const char *host, const struct tick *tick)
 {
 	frame_reset(f);
 	f->root = json_object();
-	f->unavailable = NULL;
 	json_object_set_new(f->root, "v", json_integer(1));
 	json_object_set_new(f->root, "host", json_string(host));
 	json_object_set_new(f->root, "ts", json_integer(tick->wall_us / 1000));
@@ -120,12 +118,15 @@ frame_begin(struct frame *f, const char *host, const struct tick *tick)
 int
 frame_unavailable(struct frame *f, const char *name, const char *why)
 {
-	if (f->unavailable == NULL) {
-		f->unavailable = json_object();
-		if (json_object_set_new(f->root, "unavailable", f->unavailable) != 0)
+	/* A source may already have added per-metric reasons to the same object. */
+	json_t *u = json_object_get(f->root, "unavailable");
+
+	if (u == NULL) {
+		u = json_object();
+		if (json_object_set_new(f->root, "unavailable", u) != 0)
 			return -1;
 	}
-	return json_object_set_new(f->unavailable, name, json_string(why));
+	return json_object_set_new(u, name, json_string(why));
 }
 
 int

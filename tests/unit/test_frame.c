@@ -59,10 +59,14 @@ START_TEST(test_frame_lists_unavailable_sources)
 	struct frame *f = frame_new(64 * 1024, 4096);
 	const char *text;
 	size_t len;
-	json_t *parsed, *un;
+	json_t *root, *parsed, *un;
 	char *copy;
 
-	frame_begin(f, "h", &test_tick);
+	root = frame_begin(f, "h", &test_tick);
+	/* A source's own per-metric reasons share the object. */
+	un = json_object();
+	json_object_set_new(un, "disk.sda", json_string("device removed"));
+	json_object_set_new(root, "unavailable", un);
 	ck_assert_int_eq(frame_unavailable(f, "pressure", "no /proc/pressure (CONFIG_PSI off)"), 0);
 	ck_assert_int_eq(frame_unavailable(f, "perf", "no PMU"), 0);
 	ck_assert_int_eq(frame_finish(f, &text, &len), 0);
@@ -70,7 +74,8 @@ START_TEST(test_frame_lists_unavailable_sources)
 	frame_free(f);
 	parsed = json_loads(copy, 0, NULL);
 	un = json_object_get(parsed, "unavailable");
-	ck_assert_uint_eq(json_object_size(un), 2);
+	ck_assert_uint_eq(json_object_size(un), 3);
+	ck_assert_str_eq(json_string_value(json_object_get(un, "disk.sda")), "device removed");
 	ck_assert_str_eq(json_string_value(json_object_get(un, "perf")), "no PMU");
 	json_decref(parsed);
 	free(copy);
