@@ -376,4 +376,4 @@ async function startStack(opts = {}) {
 	return stack;
 }
 
-module.exports = { startStack, buildDir, binary, ROOT };
+module.exports = { startStack, buildDir, binary, freePort, ROOT };
