@@ -36,7 +36,7 @@ export const memChart: ChartSpec = {
 	fillFirst: true,
 	dashed: ['swap used'],
 	yRange: (win, max) => {
-		const total = win.latest('mem.total') ?? 0;
+		const total = win.latest('mem.total_kb') ?? 0;
 		return [0, Math.max(total, max, 1)];
 	},
 	layers: memLayers,

@@ -7,7 +7,7 @@ describe('queryPath', () => {
 	it('builds the documented query string', () => {
 		expect(queryPath({ metrics: ['cpu.usr', 'cpu.sys'], instance: 'total' }, 1000, 2000.5))
 			.toBe('/api/v1/query?metric=cpu.usr,cpu.sys&instance=total&from=1000&to=2001');
-		expect(queryPath({ metrics: ['mem.total'] })).toBe('/api/v1/query?metric=mem.total');
+		expect(queryPath({ metrics: ['mem.total_kb'] })).toBe('/api/v1/query?metric=mem.total_kb');
 	});
 
 	it('refuses more than 16 metrics or none', () => {
@@ -33,14 +33,14 @@ describe('mergeQuery', () => {
 			series: [
 				{ metric: 'cpu.usr', instance: 'total', unit: '%',
 				  points: [[1000, 10], [2000, null], [3000, 31]] },
-				{ metric: 'mem.total', instance: null, unit: 'KiB', points: [[2000, 99]] },
+				{ metric: 'mem.total_kb', instance: null, unit: 'KiB', points: [[2000, 99]] },
 				{ metric: 'cpu.idle', instance: '1', unit: '%', points: [[2000, 50]] },
 			],
 		});
 		expect(kept).toBe(4);
 		expect(w.ts).toEqual([1000, 2000, 3000]);
 		expect(w.column('cpu.usr@total')).toEqual([10, null, 31]);
-		expect(w.column('mem.total')).toEqual([null, 99, null]);
+		expect(w.column('mem.total_kb')).toEqual([null, 99, null]);
 		expect(w.column('cpu.idle@1')).toEqual([null, 50, null]);
 	});
 });

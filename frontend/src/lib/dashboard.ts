@@ -23,7 +23,7 @@ const QUERY_CONCURRENCY = 4;
 export function backfillQueries(cores: readonly number[]): QuerySpec[] {
 	const q: QuerySpec[] = [
 		{ metrics: CPU_STATES.map((s) => `cpu.${s}`), instance: 'total' },
-		{ metrics: [...Object.values(MEM_FIELDS), ...LOAD_FIELDS.map((k) => `load.${k}`)] },
+		{ metrics: [...MEM_FIELDS.map((k) => `mem.${k}`), ...LOAD_FIELDS.map((k) => `load.${k}`)] },
 	];
 	for (const c of cores.slice(0, MAX_CORE_QUERIES))
 		q.push({ metrics: ['cpu.idle', 'cpu.iowait'], instance: String(c) });
@@ -39,6 +39,8 @@ export interface DashState {
 	tiles: Tiles | null;
 	/* ts (ms) of the newest tick painted on the charts, and how many paints happened. */
 	paintedTs: number | null;
+	/* ts (ms) of the oldest tick painted: with `points`, tells whether the window has gaps. */
+	firstTs: number | null;
 	paints: number;
 	framesReceived: number;
 	points: number;
@@ -54,6 +56,7 @@ export class Dashboard {
 		intervalMs: 1000,
 		tiles: null,
 		paintedTs: null,
+		firstTs: null,
 		paints: 0,
 		framesReceived: 0,
 		points: 0,
@@ -111,7 +114,7 @@ export class Dashboard {
 		} catch (e) {
 			this.apiFailed(e);
 		}
-		await this.backfill();
+		await this.backfill(true);
 		this.initialDone = true;
 	}
 
@@ -134,23 +137,30 @@ export class Dashboard {
 		}
 	}
 
-	/* Queries what the window lacks: everything when empty, else from the newest tick on. */
-	private async backfill(): Promise<void> {
+	/*
+	 * Queries what the window lacks: the whole span (the server's last 5 min) the first time,
+	 * after that from the newest tick on. Each request stands alone: one that fails does not
+	 * throw away the others' points.
+	 */
+	private async backfill(whole = false): Promise<void> {
 		const last = this.win.lastTs;
-		const from = last === null ? undefined : last - 2 * this.state.intervalMs;
-		try {
-			const cores = this.latest ? frameCores(this.latest) : windowCores(this.win);
-			const results = await mapLimit(backfillQueries(cores), QUERY_CONCURRENCY,
-				(q) => query(q, from));
-			let kept = 0;
-			for (const r of results)
-				kept += mergeQuery(this.win, r);
+		const from = whole || last === null ? undefined : last - 2 * this.state.intervalMs;
+		const cores = this.latest ? frameCores(this.latest) : windowCores(this.win);
+		let kept = 0;
+		let failure: unknown = null;
+		await mapLimit(backfillQueries(cores), QUERY_CONCURRENCY, async (q) => {
+			try {
+				kept += mergeQuery(this.win, await query(q, from));
+			} catch (e) {
+				failure ??= e;
+			}
+		});
+		if (failure)
+			this.apiFailed(failure);
+		else
 			this.apiOk();
-			if (kept > 0)
-				this.scheduleDraw();
-		} catch (e) {
-			this.apiFailed(e);
-		}
+		if (kept > 0)
+			this.scheduleDraw();
 	}
 
 	private onFrame(f: Frame): void {
@@ -246,6 +256,7 @@ export class Dashboard {
 		}
 		this.state.points = points;
 		this.state.paintedTs = this.win.lastTs;
+		this.state.firstTs = this.win.firstTs;
 		this.state.paints++;
 	}
 }

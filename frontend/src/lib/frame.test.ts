@@ -19,7 +19,7 @@ describe('series keys', () => {
 		expect(seriesKey('cpu.usr', -1)).toBe('cpu.usr@total');
 		expect(seriesKey('cpu.usr', 'cpu3')).toBe('cpu.usr@3');
 		expect(seriesKey('cpu.usr', 3)).toBe('cpu.usr@3');
-		expect(seriesKey('mem.total', null)).toBe('mem.total');
+		expect(seriesKey('mem.total_kb', null)).toBe('mem.total_kb');
 		expect(seriesKey('load.load1', 'total')).toBe('load.load1');
 		expect(normaliseInstance(undefined)).toBe('total');
 		expect(normaliseInstance('07')).toBe('7');
@@ -32,9 +32,9 @@ describe('flattenFrame', () => {
 		expect(m.get('cpu.usr@total')).toBe(1.5);
 		expect(m.get('cpu.idle@0')).toBe(96);
 		expect(m.get('cpu.idle@1')).toBe(97);
-		expect(m.get('mem.total')).toBe(24589012);
-		expect(m.get('mem.available')).toBe(20000000);
-		expect(m.get('mem.swap_free')).toBe(0);
+		expect(m.get('mem.total_kb')).toBe(24589012);
+		expect(m.get('mem.available_kb')).toBe(20000000);
+		expect(m.get('mem.swap_free_kb')).toBe(0);
 		expect(m.get('load.load15')).toBe(0.2);
 		/* 10 states x (total + 2 cores) + 7 memory + 3 load averages */
 		expect(m.size).toBe(40);

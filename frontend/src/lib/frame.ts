@@ -38,21 +38,16 @@ export interface Frame {
 export const CPU_STATES = [
 	'usr', 'nice', 'sys', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guest_nice',
 ] as const;
-/* Frame field (kB) -> API metric name (common/metrics.c). */
-export const MEM_FIELDS = {
-	total_kb: 'mem.total',
-	free_kb: 'mem.free',
-	available_kb: 'mem.available',
-	buffers_kb: 'mem.buffers',
-	cached_kb: 'mem.cached',
-	swap_total_kb: 'mem.swap_total',
-	swap_free_kb: 'mem.swap_free',
-} as const;
+export const MEM_FIELDS = [
+	'total_kb', 'free_kb', 'available_kb', 'buffers_kb', 'cached_kb', 'swap_total_kb',
+	'swap_free_kb',
+] as const;
 export const LOAD_FIELDS = ['load1', 'load5', 'load15'] as const;
 
 /*
  * A series key names one value per tick: "cpu.usr@total", "cpu.idle@3" (core 3),
- * "mem.available", "load.load1". Metric names are the API's (common/metrics.c); only cpu
+ * "mem.available_kb", "load.load1": the API's metric names (common/metrics.c), which are
+ * `section.field` of the frame. Only cpu
  * series carry an instance.
  */
 export function seriesKey(metric: string, instance?: string | number | null): string {
@@ -114,8 +109,8 @@ export function flattenFrame(f: Frame): Map<string, number> {
 	}
 	if (f.mem) {
 		const m = f.mem as unknown as Record<string, unknown>;
-		for (const [field, metric] of Object.entries(MEM_FIELDS))
-			put(metric, m[field]);
+		for (const k of MEM_FIELDS)
+			put(`mem.${k}`, m[k]);
 	}
 	if (f.load) {
 		const l = f.load as unknown as Record<string, unknown>;

@@ -101,12 +101,12 @@ export function memLayers(win: TimeWindow): Layer[] {
 	const c = (k: string) => win.column(`mem.${k}`);
 	const diff = (a: number, b: number) => Math.max(0, a - b);
 	return [
-		{ label: 'used', color: '#3b82f6', values: combine([c('total'), c('available')], diff) },
-		{ label: 'cached', color: '#10b981', values: c('cached') },
-		{ label: 'buffers', color: '#a855f7', values: c('buffers') },
-		{ label: 'free', color: '#94a3b8', values: c('free') },
+		{ label: 'used', color: '#3b82f6', values: combine([c('total_kb'), c('available_kb')], diff) },
+		{ label: 'cached', color: '#10b981', values: c('cached_kb') },
+		{ label: 'buffers', color: '#a855f7', values: c('buffers_kb') },
+		{ label: 'free', color: '#94a3b8', values: c('free_kb') },
 		{ label: 'swap used', color: '#ef4444',
-		  values: combine([c('swap_total'), c('swap_free')], diff) },
+		  values: combine([c('swap_total_kb'), c('swap_free_kb')], diff) },
 	];
 }
 

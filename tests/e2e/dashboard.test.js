@@ -1,0 +1,240 @@
+'use strict';
+/*
+ * Browser test of the dashboard against a real stack (PostgreSQL, collector at 1 s, API
+ * server serving frontend/dist): charts render, ticks advance, tiles show the values of the
+ * WebSocket frames, history comes from /api/v1/query, the page reconnects after an API
+ * restart without leaving a gap, and says so when the API is down. Chromium is Debian's.
+ */
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+const { startStack, ROOT } = require('../lib/harness.js');
+
+const CHROMIUM = process.env.PERFWATCH_CHROMIUM || '/usr/bin/chromium';
+const FRONTEND = path.join(ROOT, 'frontend');
+const SHOTS = path.join(ROOT, 'tests', 'artifacts', 'e2e');
+const CHARTS = ['cpu', 'cores', 'mem', 'load'];
+
+/* The dashboard is served from frontend/dist: build it when a fresh clone has none. */
+function ensureDashboardBuilt() {
+	if (fs.existsSync(path.join(FRONTEND, 'dist', 'index.html')))
+		return;
+	const opts = { cwd: FRONTEND, stdio: 'inherit' };
+	if (!fs.existsSync(path.join(FRONTEND, 'node_modules')))
+		execFileSync('npm', ['ci', '--no-audit', '--no-fund'], opts);
+	execFileSync('npm', ['run', 'build'], opts);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(what, check, timeoutMs = 15000) {
+	const deadline = Date.now() + timeoutMs;
+	let last;
+	for (;;) {
+		last = await check();
+		if (last)
+			return last;
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+		await sleep(100);
+	}
+}
+
+/* Everything the test reads from the page, read in one go so the values belong together. */
+function readPage(page) {
+	return page.evaluate(() => {
+		const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+		const num = (el, attr = 'value') => {
+			const v = el?.dataset[attr];
+			return v === undefined || v === '' ? null : Number(v);
+		};
+		const root = q('dashboard');
+		return {
+			lastTs: num(root, 'lastTs'),
+			firstTs: num(root, 'firstTs'),
+			points: num(root, 'points'),
+			paints: num(root, 'paints'),
+			frames: num(root, 'frames'),
+			conn: q('conn-indicator')?.dataset.state ?? null,
+			banner: q('error-banner')?.textContent.trim() ?? null,
+			host: q('host')?.textContent.trim() ?? null,
+			tileTs: num(q('tile-cpu'), 'ts'),
+			cpu: num(q('tile-cpu')),
+			mem: num(q('tile-mem')),
+			swap: num(q('tile-swap')),
+			load1: num(q('tile-load1')),
+			load5: num(q('tile-load5')),
+			load15: num(q('tile-load15')),
+			cpuText: q('tile-cpu')?.querySelector('.tile__value')?.textContent.trim() ?? null,
+		};
+	});
+}
+
+describe('dashboard in Chromium', () => {
+	let stack;
+	let context;
+	let page;
+	let userDir;
+	const frames = new Map();
+
+	/* Records every frame the page's WebSocket receives, by ts. */
+	function recordFrames(p) {
+		p.on('websocket', (ws) => {
+			ws.on('framereceived', ({ payload }) => {
+				try {
+					const f = JSON.parse(String(payload));
+					if (typeof f.ts === 'number')
+						frames.set(f.ts, f);
+				} catch {
+					/* not a frame */
+				}
+			});
+		});
+	}
+
+	before(async () => {
+		ensureDashboardBuilt();
+		fs.mkdirSync(SHOTS, { recursive: true });
+		stack = await startStack({ collector: true, interval: 1 });
+		userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'perfwatch-chromium-'));
+		context = await chromium.launchPersistentContext(userDir, {
+			executablePath: CHROMIUM,
+			headless: true,
+			viewport: { width: 1440, height: 900 },
+			colorScheme: 'light',
+			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+				'--no-first-run', '--disable-background-networking',
+				'--disable-component-update', '--disable-sync'],
+		});
+		page = await context.newPage();
+		const errors = [];
+		page.on('pageerror', (e) => errors.push(e.message));
+		page.errors = errors;
+		recordFrames(page);
+	});
+
+	after(async () => {
+		await context?.close();
+		if (userDir)
+			fs.rmSync(userDir, { recursive: true, force: true });
+		await stack?.stop();
+	});
+
+	it('renders the charts and advances over at least 3 ticks', async () => {
+		await page.goto(stack.httpUrl, { waitUntil: 'load' });
+		for (const id of CHARTS)
+			await page.waitForSelector(`[data-testid="chart-${id}"] canvas`, { timeout: 15000 });
+		const seen = new Set();
+		await waitUntil('4 distinct painted ticks', async () => {
+			const s = await readPage(page);
+			if (s.lastTs !== null)
+				seen.add(s.lastTs);
+			return seen.size >= 4;
+		}, 20000);
+		const ticks = [...seen].sort((a, b) => a - b);
+		for (let i = 1; i < ticks.length; i++)
+			assert.ok(ticks[i] > ticks[i - 1], 'painted ticks only move forward');
+		const s = await readPage(page);
+		assert.equal(s.conn, 'live');
+		assert.equal(s.banner, null);
+		assert.ok(s.frames >= 3, `received ${s.frames} frames over the WebSocket`);
+		for (const id of CHARTS) {
+			const box = await page.locator(`[data-testid="chart-${id}"] canvas`).first().boundingBox();
+			assert.ok(box && box.width > 200 && box.height > 100, `chart ${id} canvas is drawn`);
+		}
+		const cores = await page.locator('[data-testid="chart-cores"] .u-legend .u-series').count();
+		assert.ok(cores >= 2, 'the per-core chart has a series per core');
+		assert.deepEqual(page.errors, []);
+	});
+
+	it('shows in the tiles the values of the frame it painted', async () => {
+		const s = await waitUntil('a painted frame that the test also received', async () => {
+			const r = await readPage(page);
+			return r.tileTs !== null && frames.has(r.tileTs) ? r : null;
+		});
+		const f = frames.get(s.tileTs);
+		const busy = Math.min(100, Math.max(0, 100 - f.cpu.total.idle - f.cpu.total.iowait));
+		assert.equal(s.cpu, busy);
+		assert.equal(s.mem, f.mem.total_kb - f.mem.available_kb);
+		assert.equal(s.swap, f.mem.swap_total_kb - f.mem.swap_free_kb);
+		assert.equal(s.load1, f.load.load1);
+		assert.equal(s.load5, f.load.load5);
+		assert.equal(s.load15, f.load.load15);
+		assert.equal(s.cpuText, `${busy.toFixed(1)} %`);
+		const latest = await (await fetch(`${stack.httpUrl}/api/v1/latest`)).json();
+		assert.ok(latest.ts >= s.tileTs, '/api/v1/latest is not older than the page');
+		assert.equal(s.host, latest.host);
+		assert.ok(s.mem > 0 && s.mem <= f.mem.total_kb);
+	});
+
+	it('loads the last minutes from /api/v1/query when opened', async () => {
+		const fresh = await context.newPage();
+		try {
+			await fresh.goto(stack.httpUrl, { waitUntil: 'load' });
+			const s = await waitUntil('a first paint with history', async () => {
+				const r = await readPage(fresh);
+				return r.points !== null && r.points >= 5 ? r : null;
+			});
+			/* More points than frames received: the rest came from the database. */
+			assert.ok(s.points > s.frames + 2,
+				`points ${s.points} should exceed live frames ${s.frames}`);
+		} finally {
+			await fresh.close();
+		}
+	});
+
+	it('reconnects after an API restart and fills the gap', async () => {
+		const before = await readPage(page);
+		const left = page.waitForFunction(() =>
+			document.querySelector('[data-testid="conn-indicator"]').dataset.state !== 'live',
+		null, { timeout: 20000, polling: 50 });
+		await stack.restartApi();
+		await left;
+		await sleep(1500);
+		const after = await waitUntil('live again with new ticks', async () => {
+			const r = await readPage(page);
+			return r.conn === 'live' && r.lastTs > before.lastTs + 2000 ? r : null;
+		}, 30000);
+		const expected = Math.round((after.lastTs - after.firstTs) / 1000) + 1;
+		assert.ok(after.points >= expected - 1,
+			`${after.points} points over ${expected} ticks: the gap was not filled`);
+		assert.equal(after.banner, null);
+	});
+
+	it('says when the API is down and recovers', async () => {
+		await stack.services.api.stop();
+		const down = await waitUntil('the error banner', async () => {
+			const r = await readPage(page);
+			return r.banner ? r : null;
+		}, 20000);
+		assert.match(down.banner, /unreachable/i);
+		assert.ok(['reconnecting', 'offline'].includes(down.conn), `indicator is ${down.conn}`);
+		await page.screenshot({ path: path.join(SHOTS, 'dashboard-api-down.png') });
+		await stack.startApi();
+		await waitUntil('recovery', async () => {
+			const r = await readPage(page);
+			return r.conn === 'live' && r.banner === null && r.lastTs > down.lastTs ? r : null;
+		}, 30000);
+	});
+
+	it('saves light and dark screenshots', async () => {
+		await page.reload({ waitUntil: 'load' });
+		await waitUntil('a full window', async () => {
+			const r = await readPage(page);
+			return r.conn === 'live' && r.points >= 10 ? r : null;
+		});
+		await sleep(300);
+		await page.screenshot({ path: path.join(SHOTS, 'dashboard.png'), fullPage: true });
+		await page.emulateMedia({ colorScheme: 'dark' });
+		const paints = (await readPage(page)).paints;
+		await waitUntil('a repaint in dark mode', async () => (await readPage(page)).paints > paints + 1);
+		const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+		assert.notEqual(bg, 'rgb(244, 246, 250)', 'dark mode changes the background');
+		await page.screenshot({ path: path.join(SHOTS, 'dashboard-dark.png'), fullPage: true });
+		assert.deepEqual(page.errors, []);
+	});
+});
