@@ -1,0 +1,26 @@
+# PerfWatch's PostgreSQL 15 image, from Debian's packages like everything else (docs/docker.md).
+# The server runs as `postgres`; docker/postgres-entrypoint.sh creates the cluster, the database and
+# the PerfWatch login roles on first start (an empty data volume), then runs the server.
+ARG BASE_IMAGE=debian:bookworm-slim
+FROM ${BASE_IMAGE}
+# No "main" cluster at install time (the entrypoint makes one in the volume) and no service start.
+RUN mkdir -p /etc/postgresql-common/createcluster.d \
+ && echo 'create_main_cluster = false' >/etc/postgresql-common/createcluster.d/perfwatch.conf \
+ && printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15 \
+ && rm -rf /var/lib/apt/lists/* /usr/sbin/policy-rc.d \
+ && mkdir -p /var/lib/postgresql/data /var/run/postgresql \
+ && chown postgres:postgres /var/lib/postgresql/data /var/run/postgresql \
+ && chmod 0700 /var/lib/postgresql/data && chmod 2775 /var/run/postgresql
+ENV PATH=/usr/lib/postgresql/15/bin:$PATH \
+    PGDATA=/var/lib/postgresql/data \
+    LANG=C.UTF-8
+COPY docker/postgres-entrypoint.sh /usr/local/bin/perfwatch-postgres
+USER postgres
+VOLUME ["/var/lib/postgresql/data"]
+EXPOSE 5432
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=2s --timeout=3s --start-period=30s --retries=5 \
+	CMD ["pg_isready", "-q", "-h", "/var/run/postgresql", "-d", "perfwatch", "-U", "postgres"]
+ENTRYPOINT ["perfwatch-postgres"]
