@@ -1,0 +1,288 @@
+/*
+ * The "fs" source: the mount table through a kept fd (re-parsed only when its text changed),
+ * statvfs(3) on each real mount every tick; mounts of the host are reached through
+ * <procfs>/1/root when the collector reads another root's /proc.
+ */
+#include "collector/sources/filesystems.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "collector/procfile.h"
+#include "collector/scan.h"
+#include "collector/sources/section.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define LOG_TAG "filesystems"
+
+/* Filesystem types without user data on a device; node_exporter's list plus tmpfs and ramfs. */
+static const char *const filesystems_pseudo[] = {
+	"autofs",      "binfmt_misc", "bpf",	    "cgroup",
+	"cgroup2",     "configfs",    "debugfs",    "devpts",
+	"devtmpfs",    "efivarfs",    "fusectl",    "hugetlbfs",
+	"mqueue",      "nsfs",	      "overlay",    "proc",
+	"pstore",      "ramfs",	      "rpc_pipefs", "securityfs",
+	"selinuxfs",   "squashfs",    "sysfs",	    "tmpfs",
+	"tracefs",     "iso9660",     "fuse.lxcfs", "fuse.gvfsd-fuse",
+	"fuse.portal", "nfsd",
+};
+
+struct filesystems_inst {
+	struct filesystems_mount m;
+	struct statvfs sv;
+	bool ok; /* statvfs succeeded this tick */
+};
+
+struct filesystems_state {
+	struct procfile *pf;
+	char root[PATH_MAX]; /* prefix for statvfs: "" or "<procfs>/1/root" */
+	char *last;	     /* the mount table text last parsed */
+	size_t last_len, last_cap;
+	struct filesystems_mount *scratch;
+	size_t scratch_cap;
+	struct filesystems_inst *inst;
+	size_t ninst, inst_cap;
+	struct log_limit stat_limit, parse_limit;
+};
+
+bool
+filesystems_is_pseudo(const char *type)
+{
+	for (size_t i = 0; i < ARRAY_LEN(filesystems_pseudo); i++)
+		if (strcmp(type, filesystems_pseudo[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Copies a mount table field into dst, decoding \ooo escapes; false when it does not fit. */
+static bool
+filesystems_unescape(char *dst, size_t cap, const char *w, size_t wlen)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < wlen; i++) {
+		char c = w[i];
+
+		if (c == '\\' && i + 3 < wlen && w[i + 1] >= '0' && w[i + 1] <= '3' &&
+		    w[i + 2] >= '0' && w[i + 2] <= '7' && w[i + 3] >= '0' && w[i + 3] <= '7') {
+			c = (char)((w[i + 1] - '0') * 64 + (w[i + 2] - '0') * 8 + (w[i + 3] - '0'));
+			i += 3;
+		}
+		if (j + 1 >= cap)
+			return false;
+		dst[j++] = c;
+	}
+	dst[j] = '\0';
+	return true;
+}
+
+static int
+filesystems_parse_line(struct scan *s, struct filesystems_mount *out)
+{
+	struct filesystems_mount m;
+	const char *w[3];
+	size_t wlen[3];
+
+	for (int i = 0; i < 3; i++)
+		if (!scan_word(s, 0, &w[i], &wlen[i]))
+			return -1;
+	if (!filesystems_unescape(m.dev, sizeof(m.dev), w[0], wlen[0]) ||
+	    !filesystems_unescape(m.mnt, sizeof(m.mnt), w[1], wlen[1]) ||
+	    !filesystems_unescape(m.type, sizeof(m.type), w[2], wlen[2]))
+		return -1;
+	if (out != NULL)
+		*out = m;
+	return 0;
+}
+
+int
+filesystems_parse(const char *text, size_t len, struct filesystems_mount *out, size_t cap,
+		  size_t *n)
+{
+	struct scan s = scan_init(text, len);
+	size_t count = 0;
+
+	while (!scan_eof(&s)) {
+		scan_blanks(&s);
+		if (!scan_eol(&s)) {
+			if (filesystems_parse_line(&s, count < cap ? &out[count] : NULL) != 0)
+				return -1;
+			count++;
+		}
+		(void)scan_next_line(&s);
+	}
+	*n = count;
+	return 0;
+}
+
+/* Rebuilds the instance list from the parsed table: real filesystems, one per mount point. */
+static void
+filesystems_rebuild(struct filesystems_state *st, size_t n)
+{
+	size_t k;
+
+	st->ninst = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct filesystems_mount *m = &st->scratch[i];
+
+		if (filesystems_is_pseudo(m->type) || m->mnt[0] != '/')
+			continue;
+		/* A later mount on the same point hides the earlier one. */
+		for (k = 0; k < st->ninst; k++)
+			if (strcmp(st->inst[k].m.mnt, m->mnt) == 0)
+				break;
+		if (k == st->ninst) {
+			if (st->ninst == st->inst_cap) {
+				st->inst_cap = st->inst_cap * 2 + 8;
+				st->inst = xrealloc(st->inst, st->inst_cap * sizeof(*st->inst));
+			}
+			st->ninst++;
+		}
+		st->inst[k].m = *m;
+		st->inst[k].ok = false;
+	}
+	log_info("%zu real filesystems mounted", st->ninst);
+}
+
+/* Re-reads the mount table; re-parses it only when its text changed. */
+static int
+filesystems_read_table(struct filesystems_state *st)
+{
+	const char *text;
+	size_t len, n;
+
+	if (procfile_read(st->pf, &text, &len) != 0)
+		return -1;
+	if (st->last != NULL && len == st->last_len && memcmp(text, st->last, len) == 0)
+		return 0;
+	for (;;) {
+		if (filesystems_parse(text, len, st->scratch, st->scratch_cap, &n) != 0) {
+			log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
+				    procfile_path(st->pf));
+			return -1;
+		}
+		if (n <= st->scratch_cap)
+			break;
+		st->scratch_cap = n * 2;
+		st->scratch = xrealloc(st->scratch, st->scratch_cap * sizeof(*st->scratch));
+	}
+	if (len + 1 > st->last_cap) {
+		st->last_cap = len * 2 + 1;
+		st->last = xrealloc(st->last, st->last_cap);
+	}
+	memcpy(st->last, text, len);
+	st->last_len = len;
+	filesystems_rebuild(st, n);
+	return 0;
+}
+
+static void *
+filesystems_init(const struct source_env *env, char *why, size_t whylen)
+{
+	struct filesystems_state *st = xcalloc(1, sizeof(*st));
+	bool own = strcmp(env->procfs, "/proc") == 0;
+
+	/* Another root's /proc: its init process sees the host's mounts, under its root. */
+	st->pf = procfile_open(env->procfs, own ? "self/mounts" : "1/mounts", 4096, why, whylen);
+	if (st->pf == NULL) {
+		free(st);
+		return NULL;
+	}
+	if (!own)
+		snprintf(st->root, sizeof(st->root), "%s/1/root", env->procfs);
+	st->stat_limit = (struct log_limit)LOG_LIMIT_INIT(600);
+	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	st->scratch_cap = 32;
+	st->scratch = xcalloc(st->scratch_cap, sizeof(*st->scratch));
+	return st;
+}
+
+static int
+filesystems_sample(void *state, const struct tick *tick)
+{
+	struct filesystems_state *st = state;
+	char path[PATH_MAX];
+	int n;
+
+	(void)tick;
+	if (filesystems_read_table(st) != 0)
+		return -1;
+	for (size_t i = 0; i < st->ninst; i++) {
+		struct filesystems_inst *in = &st->inst[i];
+
+		n = snprintf(path, sizeof(path), "%s%s", st->root, in->m.mnt);
+		in->ok = n > 0 && (size_t)n < sizeof(path) && statvfs(path, &in->sv) == 0;
+		if (!in->ok)
+			log_limited(&st->stat_limit, LOG_LEVEL_WARN, "cannot statvfs %s", path);
+	}
+	return 0;
+}
+
+static int
+filesystems_encode_one(json_t *rows, const struct filesystems_inst *in)
+{
+	const struct statvfs *sv = &in->sv;
+	double bs = (double)sv->f_frsize;
+	double used = (double)(sv->f_blocks - sv->f_bfree), avail = (double)sv->f_bavail;
+	double iused = (double)(sv->f_files - sv->f_ffree);
+	json_t *row = json_object();
+	int rc = 0;
+
+	if (row == NULL || json_array_append_new(rows, row) != 0)
+		return -1;
+	rc |= json_object_set_new(row, "mount", json_string(in->m.mnt));
+	rc |= json_object_set_new(row, "device", json_string(in->m.dev));
+	rc |= json_object_set_new(row, "fstype", json_string(in->m.type));
+	rc |= section_int(row, "size_bytes", true, (json_int_t)(sv->f_blocks * sv->f_frsize));
+	rc |= section_int(row, "used_bytes", true, (json_int_t)(used * bs));
+	rc |= section_int(row, "avail_bytes", true, (json_int_t)(avail * bs));
+	/* df's Use%: the root-reserved blocks count as neither used nor available. */
+	rc |= section_real(row, "used_pct", used + avail > 0, used / (used + avail) * 100.0);
+	/* Filesystems without an inode table (btrfs, vfat) report 0 inodes: unknown, not 0 %. */
+	rc |= section_int(row, "inodes_total", sv->f_files > 0, (json_int_t)sv->f_files);
+	rc |= section_int(row, "inodes_used", sv->f_files > 0, (json_int_t)iused);
+	rc |= section_int(row, "inodes_free", sv->f_files > 0, (json_int_t)sv->f_ffree);
+	rc |= section_real(row, "inodes_used_pct", sv->f_files > 0,
+			   iused / (double)sv->f_files * 100.0);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+filesystems_encode(void *state, json_t *frame)
+{
+	struct filesystems_state *st = state;
+	json_t *rows = json_array();
+
+	if (rows == NULL || json_object_set_new(frame, "fs", rows) != 0)
+		return -1;
+	for (size_t i = 0; i < st->ninst; i++)
+		if (st->inst[i].ok && filesystems_encode_one(rows, &st->inst[i]) != 0)
+			return -1;
+	return 0;
+}
+
+static void
+filesystems_fini(void *state)
+{
+	struct filesystems_state *st = state;
+
+	if (st == NULL)
+		return;
+	procfile_free(st->pf);
+	free(st->last);
+	free(st->scratch);
+	free(st->inst);
+	free(st);
+}
+
+const struct source_ops filesystems_source = {
+	.name = "fs",
+	.init = filesystems_init,
+	.sample = filesystems_sample,
+	.encode = filesystems_encode,
+	.fini = filesystems_fini,
+};

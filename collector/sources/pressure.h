@@ -1,0 +1,37 @@
+/*
+ * Pressure stall information (/proc/pressure/{cpu,memory,io,irq}): the kernel's some/full
+ * averages and the stall-time rate from `total`. Absent on kernels without PSI.
+ */
+#ifndef PERFWATCH_COLLECTOR_SOURCES_PRESSURE_H
+#define PERFWATCH_COLLECTOR_SOURCES_PRESSURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "collector/source.h"
+#include "common/compat.h"
+
+/* One "some" or "full" line: averages in percent, total stall time in microseconds. */
+struct pressure_line {
+	bool present;
+	double avg10, avg60, avg300;
+	uint64_t total_us;
+};
+
+/* One /proc/pressure/<resource> file. */
+struct pressure_stats {
+	struct pressure_line some, full;
+};
+
+/*
+ * Parses the text of one pressure file into *out; returns 0, or -1 when the "some" line is
+ * missing or a line is malformed. A missing "full" line (cpu before 5.13) leaves full.present
+ * false.
+ */
+MUST_CHECK int pressure_parse(const char *text, size_t len, struct pressure_stats *out);
+
+/* The "pressure" source: one frame row per resource the kernel reports. */
+extern const struct source_ops pressure_source;
+
+#endif

@@ -1,0 +1,49 @@
+/*
+ * Small jansson helpers the OS sources share when encoding their frame sections: a number or
+ * null (unavailable, never a stand-in zero), and per-metric "unavailable" reasons.
+ */
+#ifndef PERFWATCH_COLLECTOR_SOURCES_SECTION_H
+#define PERFWATCH_COLLECTOR_SOURCES_SECTION_H
+
+#include <math.h>
+#include <stdbool.h>
+
+#include <jansson.h>
+
+/*
+ * Sets obj[key] to v rounded to 2 decimals (frames stay small), or to null when `known` is false
+ * or v is not finite; returns 0 or -1.
+ */
+static inline int
+section_real(json_t *obj, const char *key, bool known, double v)
+{
+	json_t *j = known && isfinite(v) ? json_real(round(v * 100.0) / 100.0) : json_null();
+
+	return json_object_set_new(obj, key, j);
+}
+
+/* Sets obj[key] to the integer v, or null when `known` is false; returns 0 or -1. */
+static inline int
+section_int(json_t *obj, const char *key, bool known, json_int_t v)
+{
+	return json_object_set_new(obj, key, known ? json_integer(v) : json_null());
+}
+
+/*
+ * Adds frame.unavailable[key] = why (creating the object when absent), for a metric or
+ * instance a source cannot measure on this machine; returns 0 or -1.
+ */
+static inline int
+section_unavailable(json_t *frame, const char *key, const char *why)
+{
+	json_t *u = json_object_get(frame, "unavailable");
+
+	if (u == NULL) {
+		u = json_object();
+		if (u == NULL || json_object_set_new(frame, "unavailable", u) != 0)
+			return -1;
+	}
+	return json_object_set_new(u, key, json_string(why));
+}
+
+#endif

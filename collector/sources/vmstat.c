@@ -1,0 +1,170 @@
+/*
+ * The "vmstat" source: a kept /proc/vmstat fd, parsed each tick into the counters of
+ * enum vmstat_counter and turned into per-second rates over the real elapsed time.
+ */
+#include "collector/sources/vmstat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/procfile.h"
+#include "collector/scan.h"
+#include "collector/sources/counter.h"
+#include "collector/sources/section.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define LOG_TAG "vmstat"
+
+const char *const vmstat_names[VMSTAT_NCOUNTERS] = {
+	"pgpgin",	  "pgpgout",	    "pswpin",	     "pswpout",
+	"pgfault",	  "pgmajfault",	    "pgscan_kswapd", "pgscan_direct",
+	"pgsteal_kswapd", "pgsteal_direct", "oom_kill",
+};
+
+struct vmstat_state {
+	struct procfile *pf;
+	struct vmstat_stats cur, prev;
+	bool have_cur, have_prev;
+	double dt;
+	struct log_limit parse_limit;
+};
+
+int
+vmstat_parse(const char *text, size_t len, struct vmstat_stats *out)
+{
+	struct scan s = scan_init(text, len);
+	const char *w;
+	size_t wlen;
+	uint64_t v;
+	bool any = false;
+
+	memset(out, 0, sizeof(*out));
+	do {
+		if (!scan_word(&s, 0, &w, &wlen))
+			continue;
+		for (int i = 0; i < VMSTAT_NCOUNTERS; i++) {
+			if (!scan_word_is(w, wlen, vmstat_names[i]))
+				continue;
+			/* Only counters are read: none of ours is ever negative. */
+			if (!scan_u64(&s, &v))
+				return -1;
+			out->v[i] = v;
+			out->present[i] = true;
+			any = true;
+			break;
+		}
+	} while (scan_next_line(&s));
+	return any ? 0 : -1;
+}
+
+static void *
+vmstat_init(const struct source_env *env, char *why, size_t whylen)
+{
+	struct vmstat_state *st = xcalloc(1, sizeof(*st));
+
+	st->pf = procfile_open(env->procfs, "vmstat", 8192, why, whylen);
+	if (st->pf == NULL) {
+		free(st);
+		return NULL;
+	}
+	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	return st;
+}
+
+static int
+vmstat_sample(void *state, const struct tick *tick)
+{
+	struct vmstat_state *st = state;
+	const char *text;
+	size_t len;
+
+	st->prev = st->cur;
+	st->have_prev = st->have_cur;
+	st->have_cur = false;
+	st->dt = tick->dt;
+	if (procfile_read(st->pf, &text, &len) != 0)
+		return -1;
+	if (vmstat_parse(text, len, &st->cur) != 0) {
+		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
+			    procfile_path(st->pf));
+		return -1;
+	}
+	st->have_cur = true;
+	return 0;
+}
+
+/* Stores the change of counter i since the previous sample; false when it is not known. */
+static bool
+vmstat_delta(const struct vmstat_state *st, int i, uint64_t *d)
+{
+	return st->cur.present[i] && st->prev.present[i] &&
+	       counter_delta(st->prev.v[i], st->cur.v[i], 64, d);
+}
+
+/* Sets obj[key] to the per-second rate of counter i, or null when unknown. */
+static int
+vmstat_rate(json_t *obj, const char *key, const struct vmstat_state *st, int i)
+{
+	uint64_t d = 0;
+	bool ok = vmstat_delta(st, i, &d);
+
+	return section_real(obj, key, ok, (double)d / st->dt);
+}
+
+static int
+vmstat_encode(void *state, json_t *frame)
+{
+	struct vmstat_state *st = state;
+	uint64_t all = 0, major = 0;
+	bool faults;
+	json_t *o;
+	int rc = 0;
+
+	if (!st->have_cur || !st->have_prev || st->dt <= 0)
+		return 0;
+	o = json_object();
+	if (o == NULL || json_object_set_new(frame, "vmstat", o) != 0)
+		return -1;
+	/* pgpgin/pgpgout are already in KiB, whatever the page size. */
+	rc |= vmstat_rate(o, "page_in_kb_per_s", st, VMSTAT_PGPGIN);
+	rc |= vmstat_rate(o, "page_out_kb_per_s", st, VMSTAT_PGPGOUT);
+	rc |= vmstat_rate(o, "swap_in_pages_per_s", st, VMSTAT_PSWPIN);
+	rc |= vmstat_rate(o, "swap_out_pages_per_s", st, VMSTAT_PSWPOUT);
+	/* pgfault counts every fault, major ones included. */
+	faults = vmstat_delta(st, VMSTAT_PGFAULT, &all) &&
+		 vmstat_delta(st, VMSTAT_PGMAJFAULT, &major) && all >= major;
+	rc |= section_real(o, "minor_faults_per_s", faults, (double)(all - major) / st->dt);
+	rc |= vmstat_rate(o, "major_faults_per_s", st, VMSTAT_PGMAJFAULT);
+	rc |= vmstat_rate(o, "pgscan_kswapd_per_s", st, VMSTAT_PGSCAN_KSWAPD);
+	rc |= vmstat_rate(o, "pgscan_direct_per_s", st, VMSTAT_PGSCAN_DIRECT);
+	rc |= vmstat_rate(o, "pgsteal_kswapd_per_s", st, VMSTAT_PGSTEAL_KSWAPD);
+	rc |= vmstat_rate(o, "pgsteal_direct_per_s", st, VMSTAT_PGSTEAL_DIRECT);
+	faults = vmstat_delta(st, VMSTAT_OOM_KILL, &all);
+	rc |= section_int(o, "oom_kills", faults, (json_int_t)all);
+	if (!st->cur.present[VMSTAT_OOM_KILL])
+		rc |= section_unavailable(frame, "vmstat.oom_kills",
+					  "kernel has no oom_kill counter in /proc/vmstat "
+					  "(added in Linux 4.13)");
+	return rc == 0 ? 0 : -1;
+}
+
+static void
+vmstat_fini(void *state)
+{
+	struct vmstat_state *st = state;
+
+	if (st == NULL)
+		return;
+	procfile_free(st->pf);
+	free(st);
+}
+
+const struct source_ops vmstat_source = {
+	.name = "vmstat",
+	.init = vmstat_init,
+	.sample = vmstat_sample,
+	.encode = vmstat_encode,
+	.fini = vmstat_fini,
+};

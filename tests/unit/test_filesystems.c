@@ -1,0 +1,97 @@
+/* Tests for the fs source: mount tables, pseudo filesystems, escapes, statvfs figures. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "collector/sources/filesystems.h"
+#include "os_fixture.h"
+#include "unit_suites.h"
+
+START_TEST(test_filesystems_parse_fixtures)
+{
+	struct filesystems_mount m[32];
+	size_t len, n, real = 0;
+	char *text = fx_read("proc/linux-4.9/self/mounts", &len);
+
+	ck_assert_int_eq(filesystems_parse(text, len, m, 32, &n), 0);
+	ck_assert_uint_eq(n, 22);
+	ck_assert_str_eq(m[18].mnt, "/srv/backup files"); /* \040 decoded */
+	ck_assert_str_eq(m[18].type, "xfs");
+	ck_assert_str_eq(m[19].dev, "nas:/export/home");
+	for (size_t i = 0; i < n; i++)
+		real += !filesystems_is_pseudo(m[i].type);
+	/* /, /boot, /srv/backup files and the NFS /home. */
+	ck_assert_uint_eq(real, 4);
+	free(text);
+
+	text = fx_read("proc/linux-6.18/self/mounts", &len);
+	ck_assert_int_eq(filesystems_parse(text, len, m, 4, &n), 0);
+	ck_assert_uint_gt(n, 4); /* more lines than room: counted anyway */
+	free(text);
+	ck_assert_int_eq(filesystems_parse("/dev/sda1 /\n", 12, m, 4, &n), -1);
+}
+END_TEST
+
+START_TEST(test_filesystems_statvfs_of_real_mounts)
+{
+	char dir[64], link[128], why[256], mounts[512];
+	struct source_env env = {.procfs = dir, .sysfs = "/nonexistent"};
+	struct statvfs sv;
+	void *st;
+	json_t *f, *rows, *root;
+
+	/* A foreign /proc: mounts come from 1/mounts and are reached under 1/root. */
+	fx_tmpdir(dir, sizeof(dir));
+	fx_write(dir, "1/mounts",
+		 "proc /proc proc rw 0 0\n/dev/vda / ext4 rw 0 0\n"
+		 "tmpfs /dev/shm tmpfs rw 0 0\n");
+	snprintf(link, sizeof(link), "%s/1/root", dir);
+	ck_assert_int_eq(symlink("/", link), 0);
+	st = filesystems_source.init(&env, why, sizeof(why));
+	ck_assert_ptr_nonnull(st);
+	f = fx_tick(&filesystems_source, st, 0, 0);
+	rows = json_object_get(f, "fs");
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	root = fx_row(rows, "mount", "/");
+	ck_assert_str_eq(json_string_value(json_object_get(root, "fstype")), "ext4");
+	ck_assert_int_eq(statvfs("/", &sv), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "size_bytes")),
+			 (json_int_t)(sv.f_blocks * sv.f_frsize));
+	ck_assert_int_eq(json_integer_value(json_object_get(root, "inodes_total")),
+			 (json_int_t)sv.f_files);
+	ck_assert(fx_num(root, "used_pct") > 0 && fx_num(root, "used_pct") < 100);
+	json_decref(f);
+
+	/* A new mount shows up on the next tick; a vanished one goes. */
+	snprintf(mounts, sizeof(mounts), "/dev/vda %s ext4 rw 0 0\n", PERFWATCH_FIXTURES_DIR);
+	fx_write(dir, "1/mounts", mounts);
+	f = fx_tick(&filesystems_source, st, 1, 1.0);
+	rows = json_object_get(f, "fs");
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	ck_assert_ptr_nonnull(fx_row(rows, "mount", PERFWATCH_FIXTURES_DIR));
+	json_decref(f);
+
+	/* A mount point that cannot be reached is left out, not reported as empty. */
+	fx_write(dir, "1/mounts", "/dev/vdz /no/such/dir ext4 rw 0 0\n");
+	f = fx_tick(&filesystems_source, st, 2, 1.0);
+	ck_assert_uint_eq(json_array_size(json_object_get(f, "fs")), 0);
+	json_decref(f);
+	filesystems_source.fini(st);
+	fx_rmtree(dir);
+}
+END_TEST
+
+Suite *
+filesystems_suite(void)
+{
+	Suite *s = suite_create("filesystems");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_filesystems_parse_fixtures);
+	tcase_add_test(tc, test_filesystems_statvfs_of_real_mounts);
+	suite_add_tcase(s, tc);
+	return s;
+}
