@@ -54,7 +54,7 @@ http_api_latest(struct evhttp_request *req, struct api *api)
 	struct evkeyvalq *out;
 
 	if (frame == NULL) {
-		http_reply_error(req, 503, "no frame yet: is perfwatch-collector running?");
+		http_reply_error(req, 404, "no frame yet: is perfwatch-collector running?");
 		return;
 	}
 	/* The frame is already JSON text: send it as stored, without a parse and dump. */

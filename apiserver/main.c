@@ -19,6 +19,7 @@
 #include "apiserver/fanout.h"
 #include "apiserver/http.h"
 #include "apiserver/live.h"
+#include "apiserver/maintain.h"
 #include "apiserver/pg_async.h"
 #include "apiserver/ws.h"
 #include "common/conf.h"
@@ -134,6 +135,7 @@ main_run(const struct api_conf *conf)
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct fanout *fanout = NULL;
 	struct http *http = NULL;
+	struct maintain *mt = NULL;
 	struct ws *ws = NULL;
 	char real[PATH_MAX];
 	int rc = 1;
@@ -153,6 +155,7 @@ main_run(const struct api_conf *conf)
 		goto fail;
 	api.pg = pg_async_new(api.base, conf->db, "query", &qcbs);
 	api.live = live_new(api.base, conf->db, api.pg, fanout);
+	mt = maintain_new(api.base, conf->db);
 	if ((http = http_new(&api)) == NULL)
 		goto fail;
 	sigint = evsignal_new(api.base, SIGINT, main_signal, api.base);
@@ -165,6 +168,7 @@ fail:
 	/* Pending queries answer 503 while evhttp still exists; then the listeners go. */
 	pg_async_free(api.pg);
 	live_free(api.live);
+	maintain_free(mt);
 	http_free(http);
 	ws_stop(ws);
 	fanout_free(fanout);

@@ -235,6 +235,15 @@ pg_async_connect_io(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Server notices go to our log instead of libpq's default, a bare line on stderr. */
+static void
+pg_async_notice(void *arg, const char *message)
+{
+	struct pg_async *pg = arg;
+
+	log_info("%s: server says: %.*s", pg->name, (int)strcspn(message, "\n"), message);
+}
+
 static void
 pg_async_connect_start(struct pg_async *pg)
 {
@@ -244,6 +253,7 @@ pg_async_connect_start(struct pg_async *pg)
 		pg_async_broken(pg, "cannot start connecting");
 		return;
 	}
+	PQsetNoticeProcessor(pg->conn, pg_async_notice, pg);
 	/* libpq's documented first step: behave as if PQconnectPoll had said WRITING. */
 	pg_async_connect_wait(pg, PGRES_POLLING_WRITING);
 }
