@@ -29,10 +29,16 @@ export const coresChart: ChartSpec = {
 	})),
 };
 
+/* Tick steps for kB axes in whole binary units: 1, 2, 4, 8 ... KiB, MiB, GiB, TiB. */
+const KB_INCRS = [0, 1, 2, 3, 4].flatMap((p) =>
+	[1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** p));
+
 export const memChart: ChartSpec = {
 	id: 'mem',
 	title: 'Memory',
 	fmt: fmtKb,
+	axisFmt: (v) => (v === 0 ? '0' : fmtKb(v).replace(/\.0+ /, ' ')),
+	yIncrs: KB_INCRS,
 	fillFirst: true,
 	dashed: ['swap used'],
 	yRange: (win, max) => {

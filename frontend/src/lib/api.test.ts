@@ -16,8 +16,9 @@ describe('queryPath', () => {
 	});
 
 	it('stays within the API limits for the backfill', () => {
-		const qs = backfillQueries([0, 1, 2]);
+		const qs = backfillQueries([0, 1, 2], 'db-1');
 		expect(qs.every((q) => q.metrics.length >= 1 && q.metrics.length <= 16)).toBe(true);
+		expect(qs.every((q) => queryPath(q).includes('&host=db-1'))).toBe(true);
 		expect(qs.filter((q) => q.instance === '2')).toHaveLength(1);
 		expect(qs[0].instance).toBe('total');
 	});

@@ -82,6 +82,8 @@ export async function fetchLatest(signal?: AbortSignal): Promise<Frame | null> {
 export interface QuerySpec {
 	metrics: string[];
 	instance?: string;
+	/* The collector's host name; without it the API mixes every host in the database. */
+	host?: string;
 }
 
 /* The query string for one request (no from: the server's last 5 min); at most 16 metrics. */
@@ -92,6 +94,8 @@ export function queryPath(spec: QuerySpec, fromMs?: number, toMs?: number): stri
 	p.set('metric', spec.metrics.join(','));
 	if (spec.instance !== undefined)
 		p.set('instance', spec.instance);
+	if (spec.host)
+		p.set('host', spec.host);
 	if (fromMs !== undefined)
 		p.set('from', String(Math.floor(fromMs)));
 	if (toMs !== undefined)

@@ -18,6 +18,8 @@ export interface ChartSpec {
 	fillFirst?: boolean;
 	/* Layers with a dashed line. */
 	dashed?: string[];
+	/* Y axis tick increments (uPlot picks the first that fits); default: decimal. */
+	yIncrs?: number[];
 	layers: (win: TimeWindow) => Layer[];
 }
 
@@ -40,6 +42,16 @@ export function alpha(hex: string, a: number): string {
 }
 
 const HEIGHT = 200;
+const MAX_LEGEND = 16;
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/* Axis time label in the browser's time zone, 24-hour: "14:05", or "14:05:30" off the minute. */
+export function clock(sec: number): string {
+	const d = new Date(sec * 1000);
+	const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+	return d.getSeconds() ? `${hm}:${pad2(d.getSeconds())}` : hm;
+}
 
 export class ChartView {
 	private plot: uPlot | null = null;
@@ -50,6 +62,7 @@ export class ChartView {
 	private theme: Theme;
 	private resizeObs: ResizeObserver;
 	private spanSec: number;
+	private hovering = false;
 
 	constructor(el: HTMLElement, spec: ChartSpec, theme: Theme, spanMs: number) {
 		this.el = el;
@@ -79,10 +92,27 @@ export class ChartView {
 			this.el.replaceChildren();
 			this.plot = new uPlot(this.options(layers, win), data, this.el);
 			this.signature = sig;
+			this.hovering = false;
+			this.plot.over.addEventListener('mouseenter', () => {
+				this.hovering = true;
+			});
+			this.plot.over.addEventListener('mouseleave', () => {
+				this.hovering = false;
+				this.showLatest();
+			});
 		} else {
 			this.plot.setData(data, true);
 		}
+		if (!this.hovering)
+			this.showLatest();
 		return xs.length;
+	}
+
+	/* Without a cursor on the chart, the legend shows the newest values. */
+	private showLatest(): void {
+		const n = this.plot?.data[0].length ?? 0;
+		if (this.plot && n > 0)
+			this.plot.setLegend({ idx: n - 1 });
 	}
 
 	destroy(): void {
@@ -106,7 +136,7 @@ export class ChartView {
 			const raw = di === null ? null : this.raw[si - 1]?.values[di];
 			return raw === null || raw === undefined ? '–' : fmt(raw);
 		};
-		const series: uPlot.Series[] = [{ value: '{HH}:{mm}:{ss}' }];
+		const series: uPlot.Series[] = [{ value: (_u, v) => (v === null ? '–' : clock(v)) }];
 		layers.forEach((l, i) => {
 			const s: uPlot.Series = {
 				label: l.label,
@@ -140,7 +170,8 @@ export class ChartView {
 			height: HEIGHT,
 			series,
 			bands,
-			legend: { live: true },
+			/* A legend for dozens of cores would be taller than the plot: above 16 series, none. */
+			legend: { live: true, show: layers.length <= MAX_LEGEND },
 			cursor: { drag: { x: false, y: false }, points: { size: 6 } },
 			scales: {
 				x: { time: true, range: (_u, _min, max) => [max - span, max] },
@@ -150,8 +181,12 @@ export class ChartView {
 				},
 			},
 			axes: [
-				axis({ space: 60 }),
-				axis({ size: 64, values: (_u, splits) => splits.map(spec.axisFmt ?? fmt) }),
+				axis({ space: 70, values: (_u, splits) => splits.map(clock) }),
+				axis({
+					size: 64,
+					values: (_u, splits) => splits.map(spec.axisFmt ?? fmt),
+					...(spec.yIncrs ? { incrs: spec.yIncrs } : {}),
+				}),
 			],
 		};
 	}

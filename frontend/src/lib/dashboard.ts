@@ -20,13 +20,14 @@ const CAPACITY = 3600;
 const MAX_CORE_QUERIES = 128;
 const QUERY_CONCURRENCY = 4;
 
-export function backfillQueries(cores: readonly number[]): QuerySpec[] {
+export function backfillQueries(cores: readonly number[], host?: string): QuerySpec[] {
 	const q: QuerySpec[] = [
-		{ metrics: CPU_STATES.map((s) => `cpu.${s}`), instance: 'total' },
-		{ metrics: [...MEM_FIELDS.map((k) => `mem.${k}`), ...LOAD_FIELDS.map((k) => `load.${k}`)] },
+		{ metrics: CPU_STATES.map((s) => `cpu.${s}`), instance: 'total', host },
+		{ metrics: [...MEM_FIELDS.map((k) => `mem.${k}`), ...LOAD_FIELDS.map((k) => `load.${k}`)],
+		  host },
 	];
 	for (const c of cores.slice(0, MAX_CORE_QUERIES))
-		q.push({ metrics: ['cpu.idle', 'cpu.iowait'], instance: String(c) });
+		q.push({ metrics: ['cpu.idle', 'cpu.iowait'], instance: String(c), host });
 	return q;
 }
 
@@ -148,7 +149,8 @@ export class Dashboard {
 		const cores = this.latest ? frameCores(this.latest) : windowCores(this.win);
 		let kept = 0;
 		let failure: unknown = null;
-		await mapLimit(backfillQueries(cores), QUERY_CONCURRENCY, async (q) => {
+		const host = this.config?.host || undefined;
+		await mapLimit(backfillQueries(cores, host), QUERY_CONCURRENCY, async (q) => {
 			try {
 				kept += mergeQuery(this.win, await query(q, from));
 			} catch (e) {
