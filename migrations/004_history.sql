@@ -805,11 +805,14 @@ AS $$
 		FROM cur c
 		LEFT JOIN slot_stats s ON s.series_id = c.series_id
 			AND s.slot = (floor(extract(epoch FROM c.ts) / 3600))::bigint % 168
-		LEFT JOIN day_stats d ON d.series_id = c.series_id
-		WHERE c.ts >= p_from),
+		LEFT JOIN day_stats d ON d.series_id = c.series_id),
+	-- The level-shift rule works on the values the band rule accepts, so spikes do not look
+	-- like steps up and down at their edges.
+	calm AS (
+		SELECT b.series_id, b.ts, CASE WHEN abs(b.z) <= p_band THEN b.v END AS v FROM band b),
 	diffs AS (
 		SELECT c.series_id, c.v - lag(c.v) OVER w AS d
-		FROM cur c WINDOW w AS (PARTITION BY c.series_id ORDER BY c.ts)),
+		FROM calm c WINDOW w AS (PARTITION BY c.series_id ORDER BY c.ts)),
 	noise_med AS (
 		SELECT d.series_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.d) AS md
 		FROM diffs d WHERE d.d IS NOT NULL GROUP BY 1),
@@ -820,28 +823,29 @@ AS $$
 	halves AS (
 		SELECT c.series_id, c.ts, c.v,
 		       avg(c.v) OVER (w ROWS BETWEEN 30 PRECEDING AND 1 PRECEDING) AS m_before,
-		       count(*) OVER (w ROWS BETWEEN 30 PRECEDING AND 1 PRECEDING) AS n_before,
+		       count(c.v) OVER (w ROWS BETWEEN 30 PRECEDING AND 1 PRECEDING) AS n_before,
 		       avg(c.v) OVER (w ROWS BETWEEN CURRENT ROW AND 29 FOLLOWING) AS m_after,
-		       count(*) OVER (w ROWS BETWEEN CURRENT ROW AND 29 FOLLOWING) AS n_after
-		FROM cur c WINDOW w AS (PARTITION BY c.series_id ORDER BY c.ts)),
+		       count(c.v) OVER (w ROWS BETWEEN CURRENT ROW AND 29 FOLLOWING) AS n_after
+		FROM calm c WINDOW w AS (PARTITION BY c.series_id ORDER BY c.ts)),
 	deltas AS (
 		SELECT h.*, h.m_after - h.m_before AS delta
 		FROM halves h WHERE h.n_before >= 10 AND h.n_after >= 10),
 	shift AS (
 		SELECT d.series_id, d.ts, d.v, d.m_before AS med,
 		       sign(d.delta)
-		       * (abs(d.delta) - greatest(abs(coalesce(lag(d.delta, 30) OVER w, 0)),
-						  abs(coalesce(lead(d.delta, 30) OVER w, 0))))
+		       * greatest(abs(d.delta) - greatest(abs(coalesce(lag(d.delta, 30) OVER w, 0)),
+							   abs(coalesce(lead(d.delta, 30) OVER w, 0))),
+				  0)
 		       / greatest(1.4826 * n.mad / sqrt(2) * sqrt(1.0 / d.n_before + 1.0 / d.n_after),
 				  1e-3 * abs(d.m_before), 1e-9) AS z
 		FROM deltas d JOIN noise n USING (series_id)
 		WINDOW w AS (PARTITION BY d.series_id ORDER BY d.ts)),
 	flagged AS (
 		SELECT b.series_id, b.ts, 'band' AS rule, b.v, b.med, b.z FROM band b
-		WHERE abs(b.z) > p_band
+		WHERE b.ts >= p_from AND abs(b.z) > p_band
 		UNION ALL
 		SELECT s.series_id, s.ts, 'level_shift', s.v, s.med, s.z FROM shift s
-		WHERE s.ts >= p_from AND abs(s.z) > p_shift),
+		WHERE s.ts >= p_from AND s.v IS NOT NULL AND abs(s.z) > p_shift),
 	runs AS (
 		SELECT f.*, f.ts - interval '1 minute'
 			* row_number() OVER (PARTITION BY f.series_id, f.rule ORDER BY f.ts) AS grp
