@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
@@ -29,6 +32,7 @@ static const struct http_route http_routes[] = {
 
 struct http {
 	struct evhttp *evhttp;
+	struct evhttp_bound_socket *bound;
 	struct api *api;
 };
 
@@ -149,16 +153,33 @@ http_new(struct api *api)
 		http->evhttp, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
 				      EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(http->evhttp, http_dispatch, http);
-	if (evhttp_bind_socket_with_handle(http->evhttp, conf->http_addr,
-					   (ev_uint16_t)conf->http_port) == NULL) {
+	http->bound = evhttp_bind_socket_with_handle(http->evhttp, conf->http_addr,
+						     (ev_uint16_t)conf->http_port);
+	if (http->bound == NULL) {
 		log_error("cannot listen for HTTP on %s:%d", conf->http_addr, conf->http_port);
 		goto fail;
 	}
-	log_info("HTTP: http://%s:%d/", conf->http_addr, conf->http_port);
+	log_info("HTTP: http://%s:%d/", conf->http_addr, http_port(http));
 	return http;
 fail:
 	http_free(http);
 	return NULL;
+}
+
+int
+http_port(const struct http *http)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	evutil_socket_t fd = evhttp_bound_socket_get_fd(http->bound);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -1;
 }
 
 void

@@ -31,6 +31,8 @@ struct http;
 
 /* Binds conf->http_addr:http_port and serves the route table; NULL (logged) on failure. */
 struct http *http_new(struct api *api);
+/* Returns the TCP port actually bound (useful with --http-port 0), or -1. */
+int http_port(const struct http *http);
 /* Stops listening and frees every connection. NULL is a no-op. */
 void http_free(struct http *http);
 /* Returns the route whose path is `path`, whatever its method, or NULL. */

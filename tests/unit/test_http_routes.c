@@ -1,0 +1,242 @@
+/*
+ * Tests for HTTP dispatch through a real evhttp server and client on one event loop: 404/405,
+ * JSON errors, 400 from the query parser, 503 while the database is unreachable, and the
+ * static directory (content types, index.html, no way out of the directory).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "apiserver/api.h"
+#include "apiserver/fanout.h"
+#include "apiserver/http.h"
+#include "apiserver/live.h"
+#include "apiserver/pg_async.h"
+#include "common/log.h"
+#include "unit_suites.h"
+
+/* A unix socket that does not exist: connection attempts fail at once and back off. */
+#define NO_DB "host=/nonexistent-perfwatch-test port=1 dbname=none connect_timeout=1"
+
+struct reply {
+	int status;
+	char body[4096];
+	char ctype[128];
+	char allow[64];
+};
+
+struct fixture {
+	char dir[64];
+	char addr[16];
+	struct api_conf conf;
+	struct api api;
+	struct fanout *fanout;
+	struct http *http;
+	struct evhttp_connection *client;
+	struct reply r;
+};
+
+static struct fixture fx;
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+setup(void)
+{
+	char path[256];
+
+	memset(&fx, 0, sizeof(fx));
+	log_set_level(LOG_LEVEL_ERROR);
+	snprintf(fx.dir, sizeof(fx.dir), "/tmp/perfwatch-test-httpXXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fx.dir));
+	snprintf(path, sizeof(path), "%s/www", fx.dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/www/assets", fx.dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/www/index.html", fx.dir);
+	write_file(path, "<!doctype html><title>pw</title>");
+	snprintf(path, sizeof(path), "%s/www/assets/app-1.js", fx.dir);
+	write_file(path, "console.log(1)");
+	snprintf(path, sizeof(path), "%s/secret.txt", fx.dir);
+	write_file(path, "secret");
+	snprintf(path, sizeof(path), "%s/www/link.txt", fx.dir);
+	ck_assert_int_eq(symlink("../secret.txt", path), 0);
+
+	snprintf(fx.addr, sizeof(fx.addr), "127.0.0.1");
+	fx.conf.http_addr = fx.addr;
+	fx.conf.http_port = 0;
+	fx.conf.ws_port = 8471;
+	fx.api.conf = &fx.conf;
+	fx.api.base = event_base_new();
+	snprintf(path, sizeof(path), "%s/www", fx.dir);
+	fx.api.static_root = realpath(path, NULL);
+	fx.fanout = fanout_new(4, 2, 16, 1024);
+	fx.api.pg = pg_async_new(fx.api.base, NO_DB, "query", NULL);
+	fx.api.live = live_new(fx.api.base, NO_DB, fx.api.pg, fx.fanout);
+	fx.http = http_new(&fx.api);
+	ck_assert_ptr_nonnull(fx.http);
+	fx.client = evhttp_connection_base_new(fx.api.base, NULL, "127.0.0.1",
+					       (ev_uint16_t)http_port(fx.http));
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	evhttp_connection_free(fx.client);
+	pg_async_free(fx.api.pg);
+	live_free(fx.api.live);
+	http_free(fx.http);
+	fanout_free(fx.fanout);
+	event_base_free(fx.api.base);
+	free(fx.api.static_root);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void
+copy_header(struct evhttp_request *req, const char *name, char *dst, size_t len)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(req), name);
+
+	snprintf(dst, len, "%s", v ? v : "");
+}
+
+static void
+on_reply(struct evhttp_request *req, void *arg)
+{
+	struct reply *r = arg;
+	struct evbuffer *buf;
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	if (req != NULL) {
+		r->status = evhttp_request_get_response_code(req);
+		buf = evhttp_request_get_input_buffer(req);
+		n = evbuffer_remove(buf, r->body, sizeof(r->body) - 1);
+		r->body[n] = '\0';
+		copy_header(req, "Content-Type", r->ctype, sizeof(r->ctype));
+		copy_header(req, "Allow", r->allow, sizeof(r->allow));
+	}
+	event_base_loopbreak(fx.api.base);
+}
+
+/* Sends one request and runs the loop (server and client) until its reply. */
+static struct reply *
+request(enum evhttp_cmd_type method, const char *uri)
+{
+	struct evhttp_request *req = evhttp_request_new(on_reply, &fx.r);
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "localhost");
+	ck_assert_int_eq(evhttp_make_request(fx.client, req, method, uri), 0);
+	fx.r.status = -1;
+	event_base_dispatch(fx.api.base);
+	return &fx.r;
+}
+
+START_TEST(test_http_routes_api_errors_and_methods)
+{
+	struct reply *r;
+
+	r = request(EVHTTP_REQ_GET, "/healthz");
+	ck_assert_int_eq(r->status, 503);
+	ck_assert_str_eq(r->body, "{\"status\":\"degraded\",\"db\":\"down\"}");
+	ck_assert_str_eq(r->ctype, "application/json");
+	r = request(EVHTTP_REQ_POST, "/healthz");
+	ck_assert_int_eq(r->status, 405);
+	ck_assert_str_eq(r->allow, "GET, HEAD");
+	ck_assert_ptr_nonnull(strstr(r->body, "\"error\":"));
+	r = request(EVHTTP_REQ_GET, "/api/v1/nope");
+	ck_assert_int_eq(r->status, 404);
+	ck_assert_ptr_nonnull(strstr(r->body, "\"error\":"));
+	r = request(EVHTTP_REQ_GET, "/api/v1/latest");
+	ck_assert_int_eq(r->status, 404);
+	r = request(EVHTTP_REQ_GET, "/api/v1/config");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(
+		r->body,
+		"{\"ws_port\":8471,\"ws_path\":\"/live\",\"host\":null,\"interval_ms\":null}");
+	r = request(EVHTTP_REQ_GET, "/api/v1/query?metric=cpu.usr,nope");
+	ck_assert_int_eq(r->status, 400);
+	ck_assert_str_eq(r->body, "{\"error\":\"unknown metric 'nope'\"}");
+	r = request(EVHTTP_REQ_GET, "/api/v1/query?metric=cpu.usr&from=5&to=1");
+	ck_assert_int_eq(r->status, 400);
+	/* Valid, but the database is unreachable. */
+	r = request(EVHTTP_REQ_GET, "/api/v1/query?metric=cpu.usr");
+	ck_assert_int_eq(r->status, 503);
+}
+END_TEST
+
+START_TEST(test_http_routes_static_files)
+{
+	static const char *const missing[] = {
+		"/nope.html",	      "/../secret.txt",
+		"/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt",
+		"/link.txt",	      "/assets",
+		"/index.html%00.js",  "/.%2fsecret.txt",
+	};
+	struct reply *r;
+
+	r = request(EVHTTP_REQ_GET, "/");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->ctype, "text/html; charset=utf-8");
+	ck_assert_str_eq(r->body, "<!doctype html><title>pw</title>");
+	r = request(EVHTTP_REQ_GET, "/assets/app-1.js");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->ctype, "text/javascript; charset=utf-8");
+	ck_assert_str_eq(r->body, "console.log(1)");
+	for (size_t i = 0; i < ARRAY_LEN(missing); i++) {
+		r = request(EVHTTP_REQ_GET, missing[i]);
+		ck_assert_msg(r->status == 404, "%s: status %d", missing[i], r->status);
+		ck_assert_msg(strstr(r->body, "secret") == NULL, "%s leaked", missing[i]);
+	}
+	r = request(EVHTTP_REQ_DELETE, "/index.html");
+	ck_assert_int_eq(r->status, 405);
+}
+END_TEST
+
+START_TEST(test_http_routes_bounds_request_size)
+{
+	struct evhttp_request *req = evhttp_request_new(on_reply, &fx.r);
+	char big[HTTP_MAX_HEADERS + 100];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "localhost");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "X-Big", big);
+	ck_assert_int_eq(evhttp_make_request(fx.client, req, EVHTTP_REQ_GET, "/healthz"), 0);
+	event_base_dispatch(fx.api.base);
+	/* evhttp refuses the request before any route sees it (the route would say 503). */
+	ck_assert_int_eq(fx.r.status, 400);
+}
+END_TEST
+
+Suite *
+http_routes_suite(void)
+{
+	Suite *s = suite_create("http_routes");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_http_routes_api_errors_and_methods);
+	tcase_add_test(tc, test_http_routes_static_files);
+	tcase_add_test(tc, test_http_routes_bounds_request_size);
+	suite_add_tcase(s, tc);
+	return s;
+}
