@@ -20,6 +20,12 @@ const struct conf_entry collector_conf_table[] = {
 	{"hostname", CONF_STRING, F(hostname), "", 0, 0,
 	 "host name written in every frame (empty: this machine's host name)"},
 	{"log-level", CONF_STRING, F(log_level), "info", 0, 0, "error, warn, info or debug"},
+	{"perf-replay", CONF_STRING, F(perf_replay), "", 0, 0,
+	 "replay this counter trace file instead of reading perf_event (tests, demos)"},
+	{"perf-nominal-mhz", CONF_DOUBLE, F(perf_nominal_mhz), "0", 0, 100000,
+	 "nominal CPU MHz for the frequency from ref-cycles (0: from cpufreq or the model name)"},
+	{"perf-peak-gbs", CONF_DOUBLE, F(perf_peak_gbs), "0", 0, 100000,
+	 "peak memory bandwidth in GB/s for the utilisation percentage (0: unknown)"},
 };
 const size_t collector_conf_table_len = ARRAY_LEN(collector_conf_table);
 

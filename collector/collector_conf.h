@@ -18,7 +18,10 @@ struct collector_conf {
 	char *sysfs;	 /* root of sysfs */
 	char *hostname;	 /* host name written in frames; resolved from gethostname when empty */
 	char *log_level; /* error, warn, info or debug */
-	enum log_level level; /* log_level parsed by collector_conf_load */
+	enum log_level level;	 /* log_level parsed by collector_conf_load */
+	char *perf_replay;	 /* counter trace replayed instead of perf_event; "" = live */
+	double perf_nominal_mhz; /* nominal (TSC) MHz for GHz from ref-cycles; 0 = discover */
+	double perf_peak_gbs;	 /* peak memory bandwidth for utilisation; 0 = unknown */
 };
 
 /* The table behind --help, PERFWATCH_* and the flags. */

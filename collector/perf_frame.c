@@ -118,6 +118,7 @@ struct perf_frame {
 	char *origin;
 	char *caps_report;
 	uint64_t ticks, encodes;
+	long trace_tick;
 	double nominal_ghz, peak_gbs;
 	enum perf_bw_kind bw_kind;
 	size_t nbw;
@@ -153,6 +154,7 @@ perf_frame_new(unsigned ncpus, const int *cpu_ids, const char *source, const cha
 	}
 	snprintf(f->source, sizeof(f->source), "%s", source);
 	f->origin = origin ? xstrdup(origin) : NULL;
+	f->trace_tick = -1;
 	return f;
 }
 
@@ -200,6 +202,12 @@ perf_frame_set_caps_report(struct perf_frame *f, const char *json_text)
 {
 	free(f->caps_report);
 	f->caps_report = json_text ? xstrdup(json_text) : NULL;
+}
+
+void
+perf_frame_set_trace_tick(struct perf_frame *f, long tick)
+{
+	f->trace_tick = tick;
 }
 
 void
@@ -592,6 +600,8 @@ perf_frame_encode(struct perf_frame *f, json_t *frame)
 	rc |= json_object_set_new(sec, "source", json_string(f->source));
 	if (f->origin != NULL)
 		rc |= json_object_set_new(sec, "origin", json_string(f->origin));
+	if (f->trace_tick >= 0)
+		rc |= json_object_set_new(sec, "trace_tick", json_integer(f->trace_tick));
 	part = perf_frame_encode_kind(f, false, reasons, used);
 	rc |= part ? json_object_set_new(sec, "sw", part) : -1;
 	part = perf_frame_encode_kind(f, true, reasons, used);

@@ -87,6 +87,9 @@ void perf_frame_set_peak_gbs(struct perf_frame *f, double gbs);
 /* Sets the capability report (JSON text, copied) added to the section on the first encode. */
 void perf_frame_set_caps_report(struct perf_frame *f, const char *json_text);
 
+/* Sets the replayed trace's tick number, shown as "trace_tick" (negative: not shown). */
+void perf_frame_set_trace_tick(struct perf_frame *f, long tick);
+
 /* Starts a tick: every group not read before the next encode counts as PERF_REASON_READ_FAILED. */
 void perf_frame_tick_begin(struct perf_frame *f);
 /*

@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 #include "collector/perf_caps.h"
+#include "collector/collector_conf.h"
 #include "collector/perf_frame.h"
 #include "collector/procfile.h"
+#include "collector/sources/perf_replay.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -299,19 +301,21 @@ perf_online_cpus(const char *sysfs, int **out, char *why, size_t whylen)
 	return n;
 }
 
-/* Nominal (TSC) frequency in GHz: PERFWATCH_PERF_NOMINAL_MHZ, cpufreq base_frequency, or the
- * "@ 2.40GHz" in the CPU model name; 0 when none says. */
+/*
+ * Nominal (TSC) frequency in GHz: --perf-nominal-mhz, cpufreq's base_frequency, or the
+ * "@ 2.40GHz" in the CPU model name; 0 when none says.
+ */
 static double
-perf_nominal_ghz(const char *sysfs, const char *procfs)
+perf_nominal_ghz(const char *sysfs, const char *procfs, double conf_mhz)
 {
-	const char *env = getenv("PERFWATCH_PERF_NOMINAL_MHZ"), *text, *at;
+	const char *text, *at;
 	char err[256];
 	struct procfile *pf;
 	double ghz = 0;
 	size_t len;
 
-	if (env != NULL && atof(env) > 0)
-		return atof(env) / 1000.0;
+	if (conf_mhz > 0)
+		return conf_mhz / 1000.0;
 	pf = procfile_open(sysfs, "devices/system/cpu/cpu0/cpufreq/base_frequency", 64, err,
 			   sizeof(err));
 	if (pf != NULL && procfile_read(pf, &text, &len) == 0)
@@ -493,14 +497,13 @@ perf_set_whys(struct perf_state *st)
 	}
 }
 
-static void perf_fini(void *state);
+static void perf_live_fini(struct perf_state *st);
 
 static void *
-perf_init(const struct source_env *env, char *why, size_t whylen)
+perf_live_init(const struct source_env *env, char *why, size_t whylen)
 {
 	struct perf_state *st;
-	const char *peak = getenv("PERFWATCH_PERF_PEAK_GBS");
-	double nominal, peak_gbs = peak ? atof(peak) : 0;
+	double nominal, peak_gbs = env->conf ? env->conf->perf_peak_gbs : 0;
 	int rc = pfm_initialize(), n;
 
 	if (rc != PFM_SUCCESS) {
@@ -516,7 +519,8 @@ perf_init(const struct source_env *env, char *why, size_t whylen)
 	perf_caps_probe(env->sysfs, env->procfs, &st->caps);
 	st->frame = perf_frame_new(st->ncpus, st->cpu_ids, "perf_event", NULL);
 	perf_set_whys(st);
-	nominal = perf_nominal_ghz(env->sysfs, env->procfs);
+	nominal = perf_nominal_ghz(env->sysfs, env->procfs,
+				   env->conf ? env->conf->perf_nominal_mhz : 0);
 	perf_frame_set_nominal_ghz(st->frame, nominal);
 	perf_frame_set_peak_gbs(st->frame, peak_gbs > 0 ? peak_gbs : 0);
 	perf_encode_events(st);
@@ -530,14 +534,13 @@ perf_init(const struct source_env *env, char *why, size_t whylen)
 	perf_log_summary(st);
 	return st;
 fail:
-	perf_fini(st);
+	perf_live_fini(st);
 	return NULL;
 }
 
 static int
-perf_sample(void *state, const struct tick *tick)
+perf_live_sample(struct perf_state *st, const struct tick *tick)
 {
-	struct perf_state *st = state;
 	uint64_t enabled, running;
 	int failed = 0;
 
@@ -583,19 +586,9 @@ perf_sample(void *state, const struct tick *tick)
 	return 0;
 }
 
-static int
-perf_encode(void *state, json_t *frame)
-{
-	struct perf_state *st = state;
-
-	return perf_frame_encode(st->frame, frame);
-}
-
 static void
-perf_fini(void *state)
+perf_live_fini(struct perf_state *st)
 {
-	struct perf_state *st = state;
-
 	if (st == NULL)
 		return;
 	for (size_t i = 0; st->groups != NULL && i < (size_t)st->ncpus * PERF_FRAME_G_COUNT; i++)
@@ -611,6 +604,60 @@ perf_fini(void *state)
 	perf_frame_free(st->frame);
 	free(st);
 	pfm_terminate();
+}
+
+/* The source's state: the live counters, or the replay that --perf-replay selected. */
+struct perf_source_state {
+	struct perf_state *live;
+	struct perf_replay *replay;
+};
+
+static void *
+perf_init(const struct source_env *env, char *why, size_t whylen)
+{
+	struct perf_source_state *s = xcalloc(1, sizeof(*s));
+
+	if (env->conf != NULL && env->conf->perf_replay != NULL && env->conf->perf_replay[0]) {
+		log_warn("--perf-replay: counters come from the trace %s, not from this machine",
+			 env->conf->perf_replay);
+		s->replay = perf_replay_open(env->conf->perf_replay, why, whylen);
+	} else {
+		s->live = perf_live_init(env, why, whylen);
+	}
+	if (s->live == NULL && s->replay == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int
+perf_sample(void *state, const struct tick *tick)
+{
+	struct perf_source_state *s = state;
+
+	return s->replay ? perf_replay_sample(s->replay, tick) : perf_live_sample(s->live, tick);
+}
+
+static int
+perf_encode(void *state, json_t *frame)
+{
+	struct perf_source_state *s = state;
+
+	return s->replay ? perf_replay_encode(s->replay, frame)
+			 : perf_frame_encode(s->live->frame, frame);
+}
+
+static void
+perf_fini(void *state)
+{
+	struct perf_source_state *s = state;
+
+	if (s == NULL)
+		return;
+	perf_replay_free(s->replay);
+	perf_live_fini(s->live);
+	free(s);
 }
 
 const struct source_ops perf_source = {"perf", perf_init, perf_sample, perf_encode, perf_fini};
