@@ -139,7 +139,7 @@ cpufreq_encode(void *state, json_t *frame)
 		row = json_object();
 		if (row == NULL || json_array_append_new(rows, row) != 0 ||
 		    json_object_set_new(row, "cpu", json_integer(st->cpus[i].cpu)) != 0 ||
-		    section_real(row, "mhz", true, (double)st->cpus[i].khz / 1000.0) != 0)
+		    section_real(row, "freq_mhz", true, (double)st->cpus[i].khz / 1000.0) != 0)
 			return -1;
 	}
 	return 0;

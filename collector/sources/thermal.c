@@ -201,7 +201,7 @@ thermal_encode(void *state, json_t *frame)
 		row = json_object();
 		if (row == NULL || json_array_append_new(rows, row) != 0 ||
 		    json_object_set_new(row, "sensor", json_string(st->s[i].name)) != 0 ||
-		    section_real(row, "celsius", true, (double)st->s[i].millic / 1000.0) != 0)
+		    section_real(row, "temp_celsius", true, (double)st->s[i].millic / 1000.0) != 0)
 			return -1;
 	}
 	return 0;

@@ -34,7 +34,7 @@ START_TEST(test_cpufreq_reads_each_cpu)
 	rows = json_object_get(f, "cpufreq");
 	ck_assert_uint_eq(json_array_size(rows), 4);
 	ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(rows, 2), "cpu")), 2);
-	ck_assert_double_eq_tol(fx_num(json_array_get(rows, 2), "mhz"), 3411.99, 1e-9);
+	ck_assert_double_eq_tol(fx_num(json_array_get(rows, 2), "freq_mhz"), 3411.99, 1e-9);
 	json_decref(f);
 	cpufreq_source.fini(st);
 }
@@ -56,7 +56,7 @@ START_TEST(test_cpufreq_offline_cpu_left_out)
 	f = fx_tick(&cpufreq_source, st, 0, 0);
 	rows = json_object_get(f, "cpufreq");
 	ck_assert_uint_eq(json_array_size(rows), 1);
-	ck_assert_double_eq_tol(fx_num(json_array_get(rows, 0), "mhz"), 1000, 1e-9);
+	ck_assert_double_eq_tol(fx_num(json_array_get(rows, 0), "freq_mhz"), 1000, 1e-9);
 	json_decref(f);
 	cpufreq_source.fini(st);
 	fx_rmtree(dir);

@@ -35,14 +35,17 @@ START_TEST(test_thermal_zones_and_hwmon)
 	rows = json_object_get(f, "thermal");
 	ck_assert_uint_eq(json_array_size(rows), 6);
 	ck_assert_double_eq_tol(
-		fx_num(fx_row(rows, "sensor", "thermal_zone1:x86_pkg_temp"), "celsius"), 45, 1e-9);
-	ck_assert_double_eq_tol(fx_num(fx_row(rows, "sensor", "hwmon1:coretemp:Core 0"), "celsius"),
-				43, 1e-9);
-	ck_assert_double_eq_tol(fx_num(fx_row(rows, "sensor", "hwmon2:nvme:Composite"), "celsius"),
-				38.85, 1e-9);
+		fx_num(fx_row(rows, "sensor", "thermal_zone1:x86_pkg_temp"), "temp_celsius"), 45,
+		1e-9);
+	ck_assert_double_eq_tol(
+		fx_num(fx_row(rows, "sensor", "hwmon1:coretemp:Core 0"), "temp_celsius"), 43, 1e-9);
+	ck_assert_double_eq_tol(
+		fx_num(fx_row(rows, "sensor", "hwmon2:nvme:Composite"), "temp_celsius"), 38.85,
+		1e-9);
 	/* No label: named after the attribute; below zero stays below zero. */
-	ck_assert_double_eq_tol(fx_num(fx_row(rows, "sensor", "hwmon3:iwlwifi_1:temp1"), "celsius"),
-				-40, 1e-9);
+	ck_assert_double_eq_tol(
+		fx_num(fx_row(rows, "sensor", "hwmon3:iwlwifi_1:temp1"), "temp_celsius"), -40,
+		1e-9);
 	json_decref(f);
 	thermal_source.fini(st);
 }
