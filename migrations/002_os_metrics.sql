@@ -24,12 +24,12 @@ COMMENT ON COLUMN pressure_samples.ts IS 'Start of the sample (tick_samples.ts).
 COMMENT ON COLUMN pressure_samples.host_id IS 'host.id';
 COMMENT ON COLUMN pressure_samples.resource IS 'Resource: cpu, memory, io or irq.';
 COMMENT ON COLUMN pressure_samples.some_avg10 IS 'Percent: share of the last 10 s in which at least one task stalled on the resource (kernel average).';
-COMMENT ON COLUMN pressure_samples.some_avg60 IS 'Percent: same over 60 s.';
-COMMENT ON COLUMN pressure_samples.some_avg300 IS 'Percent: same over 300 s.';
+COMMENT ON COLUMN pressure_samples.some_avg60 IS 'Percent: share of the last 60 s in which at least one task stalled on the resource (kernel average).';
+COMMENT ON COLUMN pressure_samples.some_avg300 IS 'Percent: share of the last 300 s in which at least one task stalled on the resource (kernel average).';
 COMMENT ON COLUMN pressure_samples.some_stall_pct IS 'Percent: share of this tick''s elapsed time in which at least one task stalled (from the total counter).';
 COMMENT ON COLUMN pressure_samples.full_avg10 IS 'Percent: share of the last 10 s in which all non-idle tasks stalled at once; NULL where the kernel has no full line (cpu before 5.13).';
-COMMENT ON COLUMN pressure_samples.full_avg60 IS 'Percent: same over 60 s.';
-COMMENT ON COLUMN pressure_samples.full_avg300 IS 'Percent: same over 300 s.';
+COMMENT ON COLUMN pressure_samples.full_avg60 IS 'Percent: share of the last 60 s in which all non-idle tasks stalled at once.';
+COMMENT ON COLUMN pressure_samples.full_avg300 IS 'Percent: share of the last 300 s in which all non-idle tasks stalled at once.';
 COMMENT ON COLUMN pressure_samples.full_stall_pct IS 'Percent: share of this tick''s elapsed time in which all non-idle tasks stalled.';
 CREATE INDEX IF NOT EXISTS pressure_samples_ts_brin ON pressure_samples USING brin (ts);
 
