@@ -29,6 +29,7 @@ struct fanout {
 	void *wake_arg;				       /* guarded by lock */
 };
 
+/* Runs on: main thread, before the consumer starts. */
 struct fanout *
 fanout_new(size_t capacity, size_t backlog, size_t headroom, size_t max_frame)
 {
@@ -165,12 +166,14 @@ fanout_frame_text(struct fanout_frame *fr)
 	return fr->text;
 }
 
+/* Runs on: consumer thread. */
 size_t
 fanout_frame_len(const struct fanout_frame *fr)
 {
 	return fr->len;
 }
 
+/* Runs on: consumer thread. */
 uint64_t
 fanout_frame_seq(const struct fanout_frame *fr)
 {

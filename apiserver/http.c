@@ -4,6 +4,7 @@
  */
 #include "apiserver/http.h"
 
+#include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "apiserver/http_history.h"
+#include "apiserver/http_hw.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -27,7 +30,12 @@ static const struct http_route http_routes[] = {
 	{EVHTTP_REQ_GET, "/healthz", http_api_healthz},
 	{EVHTTP_REQ_GET, "/api/v1/config", http_api_config},
 	{EVHTTP_REQ_GET, "/api/v1/latest", http_api_latest},
-	{EVHTTP_REQ_GET, "/api/v1/query", http_api_query},
+	{EVHTTP_REQ_GET, "/api/v1/query", http_history_query},
+	{EVHTTP_REQ_GET, "/api/v1/compare", http_history_compare},
+	{EVHTTP_REQ_GET, "/api/v1/anomalies", http_history_anomalies},
+	{EVHTTP_REQ_GET, "/api/v1/trends", http_history_trends},
+	{EVHTTP_REQ_GET, "/api/v1/series", http_history_series},
+	{EVHTTP_REQ_GET, "/api/v1/hw", http_hw_report},
 };
 
 struct http {
@@ -41,7 +49,8 @@ http_reply_json(struct evhttp_request *req, int code, json_t *body)
 {
 	struct evbuffer *buf = evbuffer_new();
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	char *text = json_dumps(body, JSON_COMPACT);
+	/* DBL_DIG digits: a double parsed from "9.18" prints as 9.18, not 9.1799999999999997. */
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(DBL_DIG));
 
 	evhttp_add_header(out, "Content-Type", "application/json");
 	evhttp_add_header(out, "Cache-Control", "no-store");

@@ -39,7 +39,11 @@ query_append(struct query_buf *b, const char *fmt, ...)
 	}
 }
 
-/* Time bounds use the same ms -> timestamptz conversion as perfwatch_ingest(). */
+/*
+ * Time bounds use the same ms -> timestamptz conversion as perfwatch_ingest(). Values travel as
+ * text: PostgreSQL prints a real as its shortest exact decimal (9.18), where a cast to float8
+ * would turn it into 9.1800003051757812.
+ */
 char *
 query_sql(const struct query_params *p)
 {
@@ -54,7 +58,7 @@ query_sql(const struct query_params *p)
 		query_append(
 			&b,
 			"%sSELECT %zu AS i, (extract(epoch FROM t.ts) * 1000)::int8 AS ts_ms, "
-			"t.%s::float8 AS v FROM %s t JOIN host h ON h.id = t.host_id "
+			"t.%s::text AS v FROM %s t JOIN host h ON h.id = t.host_id "
 			"WHERE t.ts >= timestamptz 'epoch' + $1::int8 * interval '1 millisecond' "
 			"AND t.ts <= timestamptz 'epoch' + $2::int8 * interval '1 millisecond' "
 			"AND ($3::text IS NULL OR h.name = $3::text)",

@@ -5,6 +5,7 @@
  */
 #include "apiserver/ws.h"
 
+#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -47,6 +48,7 @@ static const struct lws_protocols ws_protocols[] = {
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* Runs on: any thread. */
 size_t
 ws_headroom(void)
 {
@@ -185,6 +187,7 @@ ws_fanout_wake(void *arg)
 	lws_cancel_service(arg);
 }
 
+/* Runs on: either thread (lws logs from both); log_write is thread-safe. */
 static void
 ws_lws_log(int level, const char *line)
 {
@@ -192,11 +195,13 @@ ws_lws_log(int level, const char *line)
 		  (int)strcspn(line, "\n"), line);
 }
 
+/* Runs on: main thread. */
 struct ws *
 ws_start(const char *addr, int port, struct fanout *f)
 {
 	struct lws_context_creation_info info;
 	struct ws *ws = xcalloc(1, sizeof(*ws));
+	struct in_addr v4;
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, ws_lws_log);
 	ws->fanout = f;
@@ -205,6 +210,12 @@ ws_start(const char *addr, int port, struct fanout *f)
 	memset(&info, 0, sizeof(info));
 	info.port = port;
 	info.iface = addr;
+	/*
+	 * lws 4.1.6 with IPv6 enabled binds an IPv4 literal iface to every address (checked with
+	 * ss): an IPv4 address needs the IPv4-only listener to stay private.
+	 */
+	if (inet_pton(AF_INET, addr, &v4) == 1)
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.protocols = ws_protocols;
 	info.user = ws;
 	info.gid = -1;
@@ -229,6 +240,7 @@ fail:
 	return NULL;
 }
 
+/* Runs on: main thread. */
 void
 ws_stop(struct ws *ws)
 {
