@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "apiserver/http_history.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -28,7 +29,11 @@ static const struct http_route http_routes[] = {
 	{EVHTTP_REQ_GET, "/healthz", http_api_healthz},
 	{EVHTTP_REQ_GET, "/api/v1/config", http_api_config},
 	{EVHTTP_REQ_GET, "/api/v1/latest", http_api_latest},
-	{EVHTTP_REQ_GET, "/api/v1/query", http_api_query},
+	{EVHTTP_REQ_GET, "/api/v1/query", http_history_query},
+	{EVHTTP_REQ_GET, "/api/v1/compare", http_history_compare},
+	{EVHTTP_REQ_GET, "/api/v1/anomalies", http_history_anomalies},
+	{EVHTTP_REQ_GET, "/api/v1/trends", http_history_trends},
+	{EVHTTP_REQ_GET, "/api/v1/series", http_history_series},
 };
 
 struct http {

@@ -98,6 +98,9 @@ AS $$
 		WHEN col ~ '_pct$' OR comment ~* '^percent\M' THEN '%'
 		WHEN col ~ '_kb$' OR comment ~ '^KiB\M' THEN 'KiB'
 		WHEN col ~ '_bytes_per_s$|_bps$' THEN 'B/s'
+		WHEN col ~ '_kb_per_s$' THEN 'KiB/s'
+		WHEN col ~ '_pages_per_s$' THEN 'pages/s'
+		WHEN col ~ '_mbps$' THEN 'Mbit/s'
 		WHEN col ~ '_per_s$' THEN '/s'
 		WHEN col ~ '_bytes$' THEN 'B'
 		WHEN col ~ '_ms$' THEN 'ms'
@@ -521,8 +524,8 @@ AS $$
 	SELECT count(*)::integer FROM u;
 $$;
 
--- Resolves series names ("cpu.usr:total", "mem.available") or ids ("17") to series ids, on
--- host `host` (NULL: every host). Unknown names give no row.
+-- Resolves series names ("cpu.usr:total", "mem.available"; "cpu.usr" alone is cpu.usr:total) or
+-- ids ("17") to series ids, on host `host` (NULL: every host). Unknown names give no row.
 CREATE FUNCTION perfwatch_series_resolve(keys text[], host text DEFAULT NULL)
 RETURNS TABLE (key text, series_id integer)
 LANGUAGE sql
@@ -532,6 +535,8 @@ AS $$
 	SELECT k.key, s.id
 	FROM unnest(keys) WITH ORDINALITY AS k(key, ord)
 	JOIN series s ON (k.key ~ '^[0-9]{1,9}$' AND s.id = k.key::integer) OR s.name = k.key
+		-- "cpu.usr" alone means the all-CPU series, as metric= does.
+		OR (k.key !~ '[:0-9]$|:' AND s.name = k.key || ':total')
 	JOIN public.host h ON h.id = s.host_id
 	WHERE perfwatch_series_resolve.host IS NULL OR h.name = perfwatch_series_resolve.host
 	ORDER BY k.ord, h.name;
@@ -765,8 +770,10 @@ STABLE
 SET search_path = public, pg_temp
 AS $$
 	WITH cur AS (
+		-- Complete minutes only: the one being written has fewer samples than the baseline's.
 		SELECT q.series_id, q.ts, q.value AS v
-		FROM perfwatch_history_query(p_series, p_from - interval '30 minutes', p_to,
+		FROM perfwatch_history_query(p_series, p_from - interval '30 minutes',
+					     least(p_to, date_bin('1 minute', now(), timestamptz 'epoch')),
 					     (extract(epoch FROM p_to - p_from) / 60)::integer + 31,
 					     'avg', 60) q),
 	hist AS (
@@ -884,6 +891,223 @@ AS $$
 	ORDER BY 1;
 $$;
 
+-- The history API's statements (apiserver/http_history.c): each resolves the requested series
+-- keys on `host` (NULL: any host), answers 404 naming unknown keys, raises
+-- invalid_parameter_value (-> 400) beyond 32 series, and otherwise returns the response.
+
+-- Series ids for keys; `missing` lists keys that match nothing.
+CREATE FUNCTION perfwatch_api_series(p_keys text[], p_host text, OUT ids integer[],
+				     OUT missing text[])
+LANGUAGE plpgsql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+BEGIN
+	missing := ARRAY(SELECT k FROM unnest(p_keys) k
+			 WHERE NOT EXISTS (SELECT 1 FROM perfwatch_series_resolve(ARRAY[k], p_host)));
+	ids := ARRAY(SELECT DISTINCT r.series_id FROM perfwatch_series_resolve(p_keys, p_host) r
+		     ORDER BY 1);
+	IF cardinality(ids) > 32 THEN
+		RAISE EXCEPTION 'the series given match % series, more than 32: name fewer or add host=',
+			cardinality(ids) USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+END
+$$;
+
+-- {"error": "unknown series: a, b"} for the keys that match nothing.
+CREATE FUNCTION perfwatch_api_missing(missing text[])
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+AS $$
+	SELECT json_build_object('error', 'unknown series: ' || array_to_string(missing, ', ')
+				 || ' (GET /api/v1/series lists them)')::text;
+$$;
+
+-- The series objects of a response, keyed by id.
+CREATE FUNCTION perfwatch_api_series_json(ids integer[])
+RETURNS TABLE (id integer, obj jsonb)
+LANGUAGE sql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+	SELECT s.id, jsonb_build_object('id', s.id, 'series', s.name, 'metric',
+					s.subsystem || '.' || s.metric, 'instance', s.instance,
+					'host', h.name, 'unit', s.unit)
+	FROM series s JOIN host h ON h.id = s.host_id WHERE s.id = ANY (ids);
+$$;
+
+-- GET /api/v1/query?series=: one 'plan' row (label = tier, value = bucket seconds), one 'series'
+-- row per series, then its 'point' rows (ts_ms, value) in time order; or 'missing' rows only.
+CREATE FUNCTION perfwatch_api_query(p_keys text[], p_host text, p_from timestamptz,
+				    p_to timestamptz, p_points integer, p_agg text)
+RETURNS TABLE (kind text, series_id integer, label text, host text, unit text, ts_ms bigint,
+	       value double precision)
+LANGUAGE plpgsql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+	r record;
+	pl record;
+BEGIN
+	r := perfwatch_api_series(p_keys, p_host);
+	IF cardinality(r.missing) > 0 THEN
+		RETURN QUERY SELECT 'missing', NULL::integer, m, NULL::text, NULL::text, NULL::bigint,
+				    NULL::float8 FROM unnest(r.missing) m;
+		RETURN;
+	END IF;
+	pl := perfwatch_history_plan(p_from, p_to, p_points);
+	RETURN QUERY SELECT 'plan', NULL::integer, pl.tier, NULL::text, NULL::text, NULL::bigint,
+			    pl.step_s::float8;
+	RETURN QUERY
+	SELECT x.kind, x.id, x.label, x.host, x.unit, x.ts_ms, x.value
+	FROM (SELECT 'series' AS kind, s.id, s.name AS label, h.name AS host, s.unit,
+		     NULL::bigint AS ts_ms, NULL::float8 AS value
+	      FROM series s JOIN public.host h ON h.id = s.host_id WHERE s.id = ANY (r.ids)
+	      UNION ALL
+	      SELECT 'point', q.series_id, NULL, NULL, NULL,
+		     (extract(epoch FROM q.ts) * 1000)::bigint, q.value
+	      FROM perfwatch_history_query(r.ids, p_from, p_to, p_points, p_agg) q) x
+	ORDER BY x.id, x.ts_ms NULLS FIRST;
+END
+$$;
+
+-- GET /api/v1/compare: {"from","to","offset_s","step_s","series":[{...,"mean","mean_shifted",
+-- "p95","p95_shifted","change_pct","points":[[ts_ms,value,value_shifted],...]}],
+-- "changed_most":[{...,"mean","mean_shifted","change_pct","score"}]} (status 200), or 404.
+CREATE FUNCTION perfwatch_api_compare(p_keys text[], p_host text, p_from timestamptz,
+				      p_to timestamptz, p_offset interval, p_points integer,
+				      p_agg text, p_top integer DEFAULT 10)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	r := perfwatch_api_series(p_keys, p_host);
+	IF cardinality(r.missing) > 0 THEN
+		RETURN QUERY SELECT 404, perfwatch_api_missing(r.missing);
+		RETURN;
+	END IF;
+	RETURN QUERY
+	WITH c AS MATERIALIZED (
+		SELECT * FROM perfwatch_history_compare(r.ids, p_from, p_to, p_offset, p_points,
+							p_agg)),
+	per AS (
+		SELECT c.series_id, avg(c.value) AS mean, avg(c.value_shifted) AS mean_shifted,
+		       percentile_cont(0.95) WITHIN GROUP (ORDER BY c.value) AS p95,
+		       percentile_cont(0.95) WITHIN GROUP (ORDER BY c.value_shifted) AS p95_shifted,
+		       jsonb_agg(jsonb_build_array((extract(epoch FROM c.ts) * 1000)::bigint,
+						   c.value, c.value_shifted) ORDER BY c.ts) AS points
+		FROM c GROUP BY 1),
+	ch AS (
+		SELECT sj.obj || jsonb_build_object('mean', x.mean, 'mean_shifted', x.mean_shifted,
+						    'change_pct', x.change_pct, 'score', x.score) AS o,
+		       x.score
+		FROM perfwatch_history_changes(p_from, p_to, p_offset, p_top) x
+		JOIN perfwatch_api_series_json(ARRAY(SELECT series_id FROM
+			perfwatch_history_changes(p_from, p_to, p_offset, p_top))) sj
+			ON sj.id = x.series_id)
+	SELECT 200, jsonb_build_object(
+		'from', (extract(epoch FROM p_from) * 1000)::bigint,
+		'to', (extract(epoch FROM p_to) * 1000)::bigint,
+		'offset_s', extract(epoch FROM p_offset)::bigint,
+		'step_s', (SELECT max(c.step_s) FROM c),
+		'series', coalesce((SELECT jsonb_agg(sj.obj || jsonb_build_object(
+				'mean', per.mean, 'mean_shifted', per.mean_shifted, 'p95', per.p95,
+				'p95_shifted', per.p95_shifted, 'change_pct',
+				100 * (per.mean - per.mean_shifted) / nullif(per.mean_shifted, 0),
+				'points', coalesce(per.points, '[]'::jsonb)) ORDER BY sj.id)
+			FROM perfwatch_api_series_json(r.ids) sj
+			LEFT JOIN per ON per.series_id = sj.id), '[]'::jsonb),
+		'changed_most', coalesce((SELECT jsonb_agg(ch.o ORDER BY ch.score DESC) FROM ch),
+					 '[]'::jsonb))::text;
+END
+$$;
+
+-- GET /api/v1/anomalies: {"from","to","series":[...],"anomalies":[{...series,"start","end",
+-- "rule","peak","baseline","score"}]} (times in ms), or 404.
+CREATE FUNCTION perfwatch_api_anomalies(p_keys text[], p_host text, p_from timestamptz,
+					p_to timestamptz)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	r := perfwatch_api_series(p_keys, p_host);
+	IF cardinality(r.missing) > 0 THEN
+		RETURN QUERY SELECT 404, perfwatch_api_missing(r.missing);
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT 200, jsonb_build_object(
+		'from', (extract(epoch FROM p_from) * 1000)::bigint,
+		'to', (extract(epoch FROM p_to) * 1000)::bigint,
+		'series', coalesce((SELECT jsonb_agg(sj.obj ORDER BY sj.id)
+				    FROM perfwatch_api_series_json(r.ids) sj), '[]'::jsonb),
+		'anomalies', coalesce((SELECT jsonb_agg(jsonb_build_object(
+				'id', a.series_id, 'series', s.name,
+				'start', (extract(epoch FROM a.start_ts) * 1000)::bigint,
+				'end', (extract(epoch FROM a.end_ts) * 1000)::bigint,
+				'rule', a.rule, 'peak', a.peak, 'baseline', a.baseline,
+				'score', a.score) ORDER BY a.start_ts, a.series_id)
+			FROM perfwatch_history_anomalies(r.ids, p_from, p_to) a
+			JOIN series s ON s.id = a.series_id), '[]'::jsonb))::text;
+END
+$$;
+
+-- GET /api/v1/trends: {"to","window_s","trends":[{...series,"slope_per_day","ci95_per_day",
+-- "r2","points","mean","significant"}]}, or 404. significant: the 95 % interval excludes 0.
+CREATE FUNCTION perfwatch_api_trends(p_keys text[], p_host text, p_window interval,
+				     p_to timestamptz)
+RETURNS TABLE (status integer, body text)
+LANGUAGE plpgsql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+	r record;
+BEGIN
+	r := perfwatch_api_series(p_keys, p_host);
+	IF cardinality(r.missing) > 0 THEN
+		RETURN QUERY SELECT 404, perfwatch_api_missing(r.missing);
+		RETURN;
+	END IF;
+	RETURN QUERY
+	SELECT 200, jsonb_build_object(
+		'to', (extract(epoch FROM p_to) * 1000)::bigint,
+		'window_s', extract(epoch FROM p_window)::bigint,
+		'trends', coalesce((SELECT jsonb_agg(sj.obj || jsonb_build_object(
+				'slope_per_day', t.slope_per_day, 'ci95_per_day', t.ci95_per_day,
+				'r2', t.r2, 'points', t.points, 'mean', t.mean,
+				'significant', abs(t.slope_per_day) > t.ci95_per_day) ORDER BY sj.id)
+			FROM perfwatch_history_trends(r.ids, p_window, p_to) t
+			JOIN perfwatch_api_series_json(r.ids) sj ON sj.id = t.series_id),
+			'[]'::jsonb))::text;
+END
+$$;
+
+-- GET /api/v1/series: the catalogue (optionally one host's).
+CREATE FUNCTION perfwatch_api_series_list(p_host text)
+RETURNS text
+LANGUAGE sql
+STABLE
+SET search_path = public, pg_temp
+AS $$
+	SELECT jsonb_build_object('series', coalesce(jsonb_agg(jsonb_build_object(
+		'id', s.id, 'series', s.name, 'metric', s.subsystem || '.' || s.metric,
+		'instance', s.instance, 'host', h.name, 'unit', s.unit,
+		'description', s.description) ORDER BY h.name, s.name), '[]'::jsonb))::text
+	FROM series s JOIN host h ON h.id = s.host_id
+	WHERE p_host IS NULL OR h.name = p_host;
+$$;
+
 CREATE INDEX series_name ON series (name);
 
 -- Views: one-line answers for people and Grafana. Raw views keep the tables' ts filter, so a
@@ -942,7 +1166,15 @@ GRANT EXECUTE ON FUNCTION perfwatch_series_resolve(text[], text),
 	perfwatch_history_changes(timestamptz, timestamptz, interval, integer),
 	perfwatch_history_anomalies(integer[], timestamptz, timestamptz, double precision,
 				    double precision),
-	perfwatch_history_trends(integer[], interval, timestamptz)
+	perfwatch_history_trends(integer[], interval, timestamptz),
+	perfwatch_api_series(text[], text), perfwatch_api_missing(text[]),
+	perfwatch_api_series_json(integer[]),
+	perfwatch_api_query(text[], text, timestamptz, timestamptz, integer, text),
+	perfwatch_api_compare(text[], text, timestamptz, timestamptz, interval, integer, text,
+			      integer),
+	perfwatch_api_anomalies(text[], text, timestamptz, timestamptz),
+	perfwatch_api_trends(text[], text, interval, timestamptz),
+	perfwatch_api_series_list(text)
 	TO perfwatch_api, perfwatch_reader;
 -- perfwatch-api runs maintenance (docs/design.md).
 GRANT EXECUTE ON FUNCTION perfwatch_maintain(interval, interval),
