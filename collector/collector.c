@@ -26,6 +26,8 @@
 #define COLLECTOR_BACKLOG_BYTES	 (32 * 1024 * 1024)
 /* At start the sink may take this long to connect, so a schema problem stops us right away. */
 #define COLLECTOR_CONNECT_NS (3ull * 1000000000ull)
+/* On a requested stop, queued frames get this long to reach the database. */
+#define COLLECTOR_FINAL_DRAIN_NS (2ull * 1000000000ull)
 
 struct collector_source {
 	const struct source_ops *ops;
@@ -190,8 +192,10 @@ collector_run(struct collector *c, volatile sig_atomic_t *stop)
 			break;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		log_info("stopping after tick %llu", (unsigned long long)c->tick.seq);
+		rc = sink_pg_service(c->sink, clock_mono_ns() + COLLECTOR_FINAL_DRAIN_NS);
+	}
 	collector_log_stats(c);
 	return rc;
 }

@@ -26,12 +26,14 @@
 #define SINK_PG_BACKOFF_MAX_NS	   (30 * SINK_PG_NS)
 #define SINK_PG_CONNECT_TIMEOUT_NS (10 * SINK_PG_NS)
 #define SINK_PG_PARTITIONS_NS	   (3600 * SINK_PG_NS)
+#define SINK_PG_ANSWER_TIMEOUT_NS  (60 * SINK_PG_NS)
 #define SINK_PG_STMT		   "perfwatch_ingest"
 
 enum sink_pg_state {
 	SINK_PG_IDLE,	    /* no connection; the next attempt is due at retry_at_ns */
 	SINK_PG_CONNECTING, /* PQconnectStartParams done; PQconnectPoll is driven by service */
-	SINK_PG_READY,	    /* connected, schema checked, ingest statement prepared */
+	SINK_PG_READY,	    /* connected, schema checked, ingest statement prepared, idle */
+	SINK_PG_BUSY,	    /* the oldest queued frame was sent; its result has not arrived */
 };
 
 struct sink_pg {
@@ -40,6 +42,7 @@ struct sink_pg {
 	PGconn *conn;
 	PostgresPollingStatusType poll; /* what PQconnectPoll last asked to wait for */
 	uint64_t connect_started_ns;
+	uint64_t sent_ns; /* when the frame in flight was sent */
 	uint64_t retry_at_ns;
 	uint64_t backoff_ns;
 	uint64_t partitions_at_ns; /* when perfwatch_ensure_partitions is due again */
@@ -164,6 +167,11 @@ sink_pg_on_connected(struct sink_pg *s)
 		return -1;
 	}
 	PQclear(res);
+	/* Sending and waiting never block the tick loop; PQexec above and hourly still block. */
+	if (PQsetnonblocking(s->conn, 1) != 0) {
+		sink_pg_disconnect(s, sink_pg_error(s->conn));
+		return -1;
+	}
 	s->backoff_ns = SINK_PG_BACKOFF_MIN_NS;
 	s->connect_limit.count = 0;
 	s->stats.connects++;
@@ -173,16 +181,15 @@ sink_pg_on_connected(struct sink_pg *s)
 	return 0;
 }
 
-/* Waits (poll) for what PQconnectPoll asked for until the deadline; returns true when ready. */
+/* Waits (poll) for `events` on the connection's socket until the deadline; true when ready. */
 static bool
-sink_pg_wait_socket(struct sink_pg *s, uint64_t deadline_ns)
+sink_pg_wait_socket(struct sink_pg *s, short events, uint64_t deadline_ns)
 {
-	struct pollfd pfd = {PQsocket(s->conn), 0, 0};
+	struct pollfd pfd = {PQsocket(s->conn), events, 0};
 	uint64_t now = clock_mono_ns();
 	int timeout_ms = now < deadline_ns ? (int)((deadline_ns - now + 999999) / 1000000) : 0;
 	int n;
 
-	pfd.events = s->poll == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 	do {
 		n = poll(&pfd, 1, timeout_ms);
 	} while (n < 0 && errno == EINTR && clock_mono_ns() < deadline_ns);
@@ -198,7 +205,8 @@ sink_pg_connecting(struct sink_pg *s, uint64_t deadline_ns)
 			sink_pg_disconnect(s, "connection attempt timed out after 10 s");
 			return;
 		}
-		if (!sink_pg_wait_socket(s, deadline_ns))
+		if (!sink_pg_wait_socket(s, s->poll == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+					 deadline_ns))
 			return;
 		s->poll = PQconnectPoll(s->conn);
 		if (s->poll == PGRES_POLLING_OK) {
@@ -225,35 +233,99 @@ sink_pg_transient(const PGresult *res)
 	       strncmp(state, "53", 2) == 0 || strncmp(state, "57", 2) == 0;
 }
 
-/* Writes the oldest queued frame; returns 0 when it left the queue, -1 to stop for now. */
+/* Sends the oldest queued frame without waiting for the answer. */
 static int
-sink_pg_write_one(struct sink_pg *s)
+sink_pg_send(struct sink_pg *s)
 {
-	const char *text;
 	size_t len;
-	PGresult *res;
-	int rc = 0;
+	const char *text = backlog_peek(s->backlog, &len);
 
-	text = backlog_peek(s->backlog, &len);
-	res = PQexecPrepared(s->conn, SINK_PG_STMT, 1, &text, NULL, NULL, 0);
+	if (PQsendQueryPrepared(s->conn, SINK_PG_STMT, 1, &text, NULL, NULL, 0) == 0) {
+		sink_pg_disconnect(s, sink_pg_error(s->conn));
+		return -1;
+	}
+	s->sent_ns = clock_mono_ns();
+	sink_pg_set_state(s, SINK_PG_BUSY);
+	return 0;
+}
+
+/* Acts on the frame's result; returns 0 when it left the queue, -1 to stop for now. */
+static int
+sink_pg_on_result(struct sink_pg *s, PGresult *res)
+{
+	size_t len;
+	const char *text = backlog_peek(s->backlog, &len);
+
 	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 		backlog_pop(s->backlog);
 		s->stats.written++;
-	} else if (PQstatus(s->conn) == CONNECTION_BAD) {
+		return 0;
+	}
+	if (PQstatus(s->conn) == CONNECTION_BAD) {
 		sink_pg_disconnect(s, sink_pg_error(s->conn));
-		rc = -1;
-	} else if (sink_pg_transient(res)) {
+		return -1;
+	}
+	if (sink_pg_transient(res)) {
 		log_limited(&s->reject_limit, LOG_LEVEL_WARN, "ingest failed, will retry: %s",
 			    sink_pg_error(s->conn));
-		rc = -1;
-	} else {
-		log_limited(&s->reject_limit, LOG_LEVEL_ERROR,
-			    "database rejected a frame (%s): %.200s", sink_pg_error(s->conn), text);
-		backlog_pop(s->backlog);
-		s->stats.rejected++;
+		return -1;
 	}
+	log_limited(&s->reject_limit, LOG_LEVEL_ERROR, "database rejected a frame (%s): %.200s",
+		    sink_pg_error(s->conn), text);
+	backlog_pop(s->backlog);
+	s->stats.rejected++;
+	return 0;
+}
+
+/*
+ * Waits until the deadline for the result of the frame in flight; returns 1 when it was handled
+ * and the next frame may go, 0 when the deadline passed first (still BUSY), -1 to stop for now.
+ */
+static int
+sink_pg_await(struct sink_pg *s, uint64_t deadline_ns)
+{
+	PGresult *res, *extra;
+	int flush, rc;
+
+	for (;;) {
+		flush = PQflush(s->conn);
+		if (flush < 0 || PQconsumeInput(s->conn) == 0) {
+			sink_pg_disconnect(s, sink_pg_error(s->conn));
+			return -1;
+		}
+		if (flush == 0 && !PQisBusy(s->conn))
+			break;
+		if (clock_mono_ns() - s->sent_ns > SINK_PG_ANSWER_TIMEOUT_NS) {
+			/* The frame stays queued; if it was in fact stored, it is stored twice. */
+			sink_pg_disconnect(s, "no answer to perfwatch_ingest for 60 s");
+			return -1;
+		}
+		if (!sink_pg_wait_socket(s, flush ? POLLIN | POLLOUT : POLLIN, deadline_ns))
+			return 0;
+	}
+	res = PQgetResult(s->conn);
+	while ((extra = PQgetResult(s->conn)) != NULL)
+		PQclear(extra);
+	sink_pg_set_state(s, SINK_PG_READY);
+	rc = sink_pg_on_result(s, res);
 	PQclear(res);
-	return rc;
+	return rc == 0 ? 1 : -1;
+}
+
+/* Writes queued frames oldest first until the queue is empty, an error, or the deadline. */
+static void
+sink_pg_drain(struct sink_pg *s, uint64_t deadline_ns)
+{
+	for (;;) {
+		if (s->state == SINK_PG_READY) {
+			if (backlog_count(s->backlog) == 0 || sink_pg_send(s) != 0)
+				return;
+		}
+		if (sink_pg_await(s, deadline_ns) != 1)
+			return;
+		if (clock_mono_ns() >= deadline_ns)
+			return;
+	}
 }
 
 int
@@ -265,16 +337,10 @@ sink_pg_service(struct sink_pg *s, uint64_t deadline_ns)
 		sink_pg_connecting(s, deadline_ns);
 	if (s->fatal)
 		return -1;
-	if (s->state != SINK_PG_READY)
-		return 0;
-	if (clock_mono_ns() >= s->partitions_at_ns)
+	if (s->state == SINK_PG_READY && clock_mono_ns() >= s->partitions_at_ns)
 		sink_pg_ensure_partitions(s);
-	while (backlog_count(s->backlog) > 0) {
-		if (sink_pg_write_one(s) != 0)
-			break;
-		if (clock_mono_ns() >= deadline_ns)
-			break;
-	}
+	if (s->state == SINK_PG_READY || s->state == SINK_PG_BUSY)
+		sink_pg_drain(s, deadline_ns);
 	return 0;
 }
 

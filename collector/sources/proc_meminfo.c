@@ -1,4 +1,4 @@
-/* memory source: re-reads /proc/meminfo through a kept fd and reports seven fields in kB. */
+/* memory source: re-reads /proc/meminfo through a kept fd and reports its fields by a table. */
 #include "collector/sources/proc_meminfo.h"
 
 #include <stdbool.h>
@@ -13,13 +13,55 @@
 
 #define LOG_TAG "proc_meminfo"
 
-const char *const proc_meminfo_keys[PROC_MEMINFO_NFIELDS] = {
-	"total_kb",  "free_kb",	      "available_kb", "buffers_kb",
-	"cached_kb", "swap_total_kb", "swap_free_kb"};
+/* Frame key and the kernel's name of each field; the first rows follow enum proc_meminfo_field. */
+static const struct {
+	const char *key;
+	const char *name;
+} proc_meminfo_fields[] = {
+	{"total_kb", "MemTotal"},
+	{"free_kb", "MemFree"},
+	{"available_kb", "MemAvailable"},
+	{"buffers_kb", "Buffers"},
+	{"cached_kb", "Cached"},
+	{"swap_total_kb", "SwapTotal"},
+	{"swap_free_kb", "SwapFree"},
+	{"swap_cached_kb", "SwapCached"},
+	{"active_kb", "Active"},
+	{"inactive_kb", "Inactive"},
+	{"active_anon_kb", "Active(anon)"},
+	{"inactive_anon_kb", "Inactive(anon)"},
+	{"active_file_kb", "Active(file)"},
+	{"inactive_file_kb", "Inactive(file)"},
+	{"unevictable_kb", "Unevictable"},
+	{"mlocked_kb", "Mlocked"},
+	{"dirty_kb", "Dirty"},
+	{"writeback_kb", "Writeback"},
+	{"anon_kb", "AnonPages"},
+	{"mapped_kb", "Mapped"},
+	{"shmem_kb", "Shmem"},
+	{"slab_kb", "Slab"},
+	{"slab_reclaimable_kb", "SReclaimable"},
+	{"slab_unreclaimable_kb", "SUnreclaim"},
+	{"kernel_stack_kb", "KernelStack"},
+	{"page_tables_kb", "PageTables"},
+	{"commit_limit_kb", "CommitLimit"},
+	{"committed_as_kb", "Committed_AS"},
+	{"vmalloc_used_kb", "VmallocUsed"},
+	{"anon_huge_kb", "AnonHugePages"},
+	{"huge_pages_total", "HugePages_Total"},
+	{"huge_pages_free", "HugePages_Free"},
+	{"huge_page_size_kb", "Hugepagesize"},
+};
 
-/* The kernel's name for each field, indexed by enum proc_meminfo_field. */
-static const char *const proc_meminfo_names[PROC_MEMINFO_NFIELDS] = {
-	"MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapTotal", "SwapFree"};
+_Static_assert(ARRAY_LEN(proc_meminfo_fields) == PROC_MEMINFO_NFIELDS,
+	       "PROC_MEMINFO_NFIELDS must match the field table");
+_Static_assert(PROC_MEMINFO_NFIELDS <= 64, "present is a 64-bit mask");
+
+const char *
+proc_meminfo_key(int field)
+{
+	return proc_meminfo_fields[field].key;
+}
 
 struct proc_meminfo_src {
 	struct procfile *pf;
@@ -28,11 +70,21 @@ struct proc_meminfo_src {
 	struct log_limit parse_limit;
 };
 
+int
+proc_meminfo_index(const char *key)
+{
+	for (int i = 0; i < PROC_MEMINFO_NFIELDS; i++) {
+		if (strcmp(proc_meminfo_fields[i].key, key) == 0)
+			return i;
+	}
+	return -1;
+}
+
 static int
 proc_meminfo_field(const char *name, size_t len)
 {
 	for (int i = 0; i < PROC_MEMINFO_NFIELDS; i++) {
-		if (scan_word_is(name, len, proc_meminfo_names[i]))
+		if (scan_word_is(name, len, proc_meminfo_fields[i].name))
 			return i;
 	}
 	return -1;
@@ -55,9 +107,9 @@ proc_meminfo_parse(const char *text, size_t len, struct proc_meminfo *out)
 			continue;
 		if (!scan_u64(&s, &out->kb[field]))
 			return -1;
-		out->present |= 1u << field;
+		out->present |= UINT64_C(1) << field;
 	} while (scan_next_line(&s));
-	return (out->present & (1u << PROC_MEMINFO_TOTAL)) ? 0 : -1;
+	return (out->present & (UINT64_C(1) << PROC_MEMINFO_TOTAL)) ? 0 : -1;
 }
 
 static int
@@ -89,10 +141,10 @@ proc_meminfo_init(const struct source_env *env, char *why, size_t whylen)
 		snprintf(why, whylen, "%s has no MemTotal line", procfile_path(st->pf));
 		goto fail;
 	}
-	for (int i = 0; i < PROC_MEMINFO_NFIELDS; i++) {
-		if (!(st->mem.present & (1u << i)))
+	for (int i = 0; i <= PROC_MEMINFO_SWAP_FREE; i++) {
+		if (!(st->mem.present & (UINT64_C(1) << i)))
 			log_info("%s has no %s: %s is left out of frames", procfile_path(st->pf),
-				 proc_meminfo_names[i], proc_meminfo_keys[i]);
+				 proc_meminfo_fields[i].name, proc_meminfo_fields[i].key);
 	}
 	return st;
 fail:
@@ -121,8 +173,8 @@ proc_meminfo_encode(void *state, json_t *frame)
 		return 0;
 	mem = json_object();
 	for (int i = 0; i < PROC_MEMINFO_NFIELDS; i++) {
-		if (st->mem.present & (1u << i))
-			json_object_set_new(mem, proc_meminfo_keys[i],
+		if (st->mem.present & (UINT64_C(1) << i))
+			json_object_set_new(mem, proc_meminfo_fields[i].key,
 					    json_integer((json_int_t)st->mem.kb[i]));
 	}
 	return json_object_set_new(frame, "mem", mem);

@@ -1,4 +1,7 @@
-/* memory source: RAM and swap sizes from /proc/meminfo, in kB as the kernel reports them. */
+/*
+ * memory source: RAM and swap sizes and the usage breakdown from /proc/meminfo, in kB as the
+ * kernel reports them (frame keys = memory_samples columns, migrations 001 and 002).
+ */
 #ifndef PERFWATCH_COLLECTOR_SOURCES_PROC_MEMINFO_H
 #define PERFWATCH_COLLECTOR_SOURCES_PROC_MEMINFO_H
 
@@ -8,7 +11,7 @@
 #include "collector/source.h"
 #include "common/compat.h"
 
-/* The fields this source reports, in frame order. */
+/* The first fields this source reports, in frame order; the breakdown fields follow. */
 enum proc_meminfo_field {
 	PROC_MEMINFO_TOTAL,
 	PROC_MEMINFO_FREE,
@@ -17,17 +20,22 @@ enum proc_meminfo_field {
 	PROC_MEMINFO_CACHED,
 	PROC_MEMINFO_SWAP_TOTAL,
 	PROC_MEMINFO_SWAP_FREE,
-	PROC_MEMINFO_NFIELDS
 };
 
-/* A parsed /proc/meminfo: kB per field, and a bit (1 << field) for each field present. */
+/* How many fields the source reports (enum proc_meminfo_field, then the breakdown). */
+#define PROC_MEMINFO_NFIELDS 33
+
+/* A parsed /proc/meminfo: the value per field, and a bit (1 << field) for each field present. */
 struct proc_meminfo {
-	uint64_t kb[PROC_MEMINFO_NFIELDS];
-	unsigned present;
+	uint64_t kb[PROC_MEMINFO_NFIELDS]; /* kB, or a count for huge_pages_total/free */
+	uint64_t present;
 };
 
-/* The frame key ("total_kb", ...) of each field, indexed by enum proc_meminfo_field. */
-extern const char *const proc_meminfo_keys[PROC_MEMINFO_NFIELDS];
+/* Returns the frame key ("total_kb", ...) of field 0 <= field < PROC_MEMINFO_NFIELDS. */
+const char *proc_meminfo_key(int field);
+
+/* Returns the index of the field with frame key `key`, or -1. */
+int proc_meminfo_index(const char *key);
 
 /*
  * Parses /proc/meminfo text[0, len) into out; returns 0, or -1 when MemTotal is missing or a

@@ -33,11 +33,12 @@ read_fixture(const char *rel, size_t *len)
 
 static const struct {
 	const char *kernel;
-	uint64_t kb[PROC_MEMINFO_NFIELDS]; /* ABSENT when the kernel has no such line */
+	uint64_t kb[PROC_MEMINFO_SWAP_FREE + 1]; /* ABSENT when the kernel has no such line */
+	size_t nkeys;				 /* fields of the 33 the file has */
 } mem_cases[] = {
-	{"linux-6.18", {24684092, 22975440, 23960988, 10384, 1338228, 0, 0}},
-	{"linux-4.19", {32780964, 1874432, 21341228, 702144, 18203376, 8388604, 8211036}},
-	{"linux-2.6.18", {4046860, 201232, ABSENT, 312004, 2401128, 2096440, 2096440}},
+	{"linux-6.18", {24684092, 22975440, 23960988, 10384, 1338228, 0, 0}, 33},
+	{"linux-4.19", {32780964, 1874432, 21341228, 702144, 18203376, 8388604, 8211036}, 33},
+	{"linux-2.6.18", {4046860, 201232, ABSENT, 312004, 2401128, 2096440, 2096440}, 21},
 };
 
 START_TEST(test_proc_meminfo_parses_each_kernel)
@@ -50,13 +51,13 @@ START_TEST(test_proc_meminfo_parses_each_kernel)
 	snprintf(rel, sizeof(rel), "%s/meminfo", mem_cases[_i].kernel);
 	text = read_fixture(rel, &len);
 	ck_assert_int_eq(proc_meminfo_parse(text, len, &mem), 0);
-	for (int f = 0; f < PROC_MEMINFO_NFIELDS; f++) {
+	for (int f = 0; f <= PROC_MEMINFO_SWAP_FREE; f++) {
 		if (mem_cases[_i].kb[f] == ABSENT) {
-			ck_assert_msg(!(mem.present & (1u << f)), "%s present",
-				      proc_meminfo_keys[f]);
+			ck_assert_msg(!(mem.present & (UINT64_C(1) << f)), "%s present",
+				      proc_meminfo_key(f));
 			continue;
 		}
-		ck_assert_msg(mem.present & (1u << f), "%s missing", proc_meminfo_keys[f]);
+		ck_assert_msg(mem.present & (UINT64_C(1) << f), "%s missing", proc_meminfo_key(f));
 		ck_assert_uint_eq(mem.kb[f], mem_cases[_i].kb[f]);
 	}
 	free(text);
@@ -67,12 +68,59 @@ START_TEST(test_proc_meminfo_does_not_confuse_similar_names)
 {
 	/* SwapCached and "Active(file)" must not be taken for Cached or anything else. */
 	static const char text[] = "MemTotal: 100 kB\nSwapCached: 7 kB\nActive(file): 9 kB\n"
-				   "Cached: 5 kB\nHugePages_Total:       0\n";
+				   "Cached: 5 kB\nHugePages_Total:       0\nActive(xyz): 3 kB\n";
 	struct proc_meminfo mem;
 
 	ck_assert_int_eq(proc_meminfo_parse(text, strlen(text), &mem), 0);
 	ck_assert_uint_eq(mem.kb[PROC_MEMINFO_CACHED], 5);
-	ck_assert_uint_eq(mem.present, (1u << PROC_MEMINFO_TOTAL) | (1u << PROC_MEMINFO_CACHED));
+	ck_assert_uint_eq(mem.kb[proc_meminfo_index("swap_cached_kb")], 7);
+	ck_assert_uint_eq(mem.kb[proc_meminfo_index("active_file_kb")], 9);
+	ck_assert_uint_eq(mem.kb[proc_meminfo_index("huge_pages_total")], 0);
+	ck_assert_uint_eq(__builtin_popcountll(mem.present), 5);
+	ck_assert(!(mem.present & (UINT64_C(1) << proc_meminfo_index("active_kb"))));
+}
+END_TEST
+
+static const struct {
+	const char *kernel;
+	const char *key;
+	uint64_t want; /* ABSENT when the kernel has no such line */
+} breakdown_cases[] = {
+	{"linux-4.19", "swap_cached_kb", 12044},
+	{"linux-4.19", "active_anon_kb", 8403352},
+	{"linux-4.19", "inactive_file_kb", 10127804},
+	{"linux-4.19", "slab_reclaimable_kb", 978412},
+	{"linux-4.19", "slab_unreclaimable_kb", 685820},
+	{"linux-4.19", "committed_as_kb", 18733212},
+	{"linux-4.19", "anon_huge_kb", 4098048},
+	{"linux-4.19", "huge_pages_total", 0},
+	{"linux-4.19", "huge_page_size_kb", 2048},
+	{"linux-2.6.18", "active_kb", 2101100},
+	{"linux-2.6.18", "vmalloc_used_kb", 264012},
+	{"linux-2.6.18", "slab_reclaimable_kb", ABSENT},
+	{"linux-2.6.18", "shmem_kb", ABSENT},
+	{"linux-2.6.18", "active_anon_kb", ABSENT},
+};
+
+START_TEST(test_proc_meminfo_breakdown)
+{
+	char rel[64];
+	struct proc_meminfo mem;
+	int idx = proc_meminfo_index(breakdown_cases[_i].key);
+	size_t len;
+	char *text;
+
+	ck_assert_int_ge(idx, 0);
+	snprintf(rel, sizeof(rel), "%s/meminfo", breakdown_cases[_i].kernel);
+	text = read_fixture(rel, &len);
+	ck_assert_int_eq(proc_meminfo_parse(text, len, &mem), 0);
+	free(text);
+	if (breakdown_cases[_i].want == ABSENT) {
+		ck_assert(!(mem.present & (UINT64_C(1) << idx)));
+		return;
+	}
+	ck_assert(mem.present & (UINT64_C(1) << idx));
+	ck_assert_uint_eq(mem.kb[idx], breakdown_cases[_i].want);
 }
 END_TEST
 
@@ -103,8 +151,10 @@ START_TEST(test_proc_meminfo_section_leaves_out_missing_fields)
 	ck_assert_int_eq(proc_meminfo_source.encode(st, frame), 0);
 	mem = json_object_get(frame, "mem");
 	ck_assert_ptr_nonnull(mem);
-	for (int f = 0; f < PROC_MEMINFO_NFIELDS; f++) {
-		json_t *v = json_object_get(mem, proc_meminfo_keys[f]);
+	/* Every field the kernel has, and only those: 33 on 6.18 and 4.19, 21 on 2.6.18. */
+	ck_assert_uint_eq(json_object_size(mem), mem_cases[_i].nkeys);
+	for (int f = 0; f <= PROC_MEMINFO_SWAP_FREE; f++) {
+		json_t *v = json_object_get(mem, proc_meminfo_key(f));
 
 		if (mem_cases[_i].kb[f] == ABSENT) {
 			ck_assert_ptr_null(v);
@@ -127,6 +177,8 @@ proc_meminfo_suite(void)
 
 	tcase_add_loop_test(tc, test_proc_meminfo_parses_each_kernel, 0, ncases);
 	tcase_add_test(tc, test_proc_meminfo_does_not_confuse_similar_names);
+	tcase_add_loop_test(tc, test_proc_meminfo_breakdown, 0,
+			    (int)(sizeof(breakdown_cases) / sizeof(breakdown_cases[0])));
 	tcase_add_test(tc, test_proc_meminfo_rejects_malformed);
 	tcase_add_loop_test(tc, test_proc_meminfo_section_leaves_out_missing_fields, 0, ncases);
 	suite_add_tcase(s, tc);
