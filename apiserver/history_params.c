@@ -299,7 +299,7 @@ history_finish(const struct history_rule *rule, const char **times, int64_t now_
 
 	if (out->nseries == 0) {
 		snprintf(err, errlen,
-			 "series is required, e.g. series=cpu.usr:total,mem.available");
+			 "series is required, e.g. series=cpu.usr:total,mem.available_kb");
 		return -1;
 	}
 	out->to_ms = now_ms;

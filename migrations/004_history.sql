@@ -57,7 +57,7 @@ CREATE TABLE series (
 	UNIQUE (host_id, subsystem, metric, instance),
 	FOREIGN KEY (subsystem, metric) REFERENCES series_metric (subsystem, metric)
 );
-COMMENT ON TABLE series IS 'Series catalogue: one row per host, metric and instance ever seen. name is "subsystem.metric" or "subsystem.metric:instance" (cpu.usr:total, cpu.sys:3, mem.available).';
+COMMENT ON TABLE series IS 'Series catalogue: one row per host, metric and instance ever seen. name is "subsystem.metric" or "subsystem.metric:instance" (cpu.usr:total, cpu.sys:3, mem.available_kb), metric being the raw column.';
 COMMENT ON COLUMN series.instance IS 'CPU number, "total", interface, device, mount point...; empty for host-wide metrics.';
 COMMENT ON COLUMN series.unit IS '"%", "KiB", "B/s", "tasks"...; empty when dimensionless.';
 
@@ -145,7 +145,7 @@ BEGIN
 			CASE WHEN inst IS NULL THEN '''''' ELSE format('%I::text', inst) END);
 	END LOOP;
 	INSERT INTO series_metric (subsystem, metric, column_name, unit, description)
-	SELECT s.subsystem, regexp_replace(a.attname, '_(pct|kb)$', ''), a.attname,
+	SELECT s.subsystem, a.attname, a.attname,
 	       perfwatch_history_unit(a.attname, d.descr),
 	       coalesce(regexp_replace(d.descr, '^(Percent|KiB): |\.$', '', 'g'), a.attname)
 	FROM history_source s
@@ -524,7 +524,7 @@ AS $$
 	SELECT count(*)::integer FROM u;
 $$;
 
--- Resolves series names ("cpu.usr:total", "mem.available"; "cpu.usr" alone is cpu.usr:total) or
+-- Resolves series names ("cpu.usr:total", "mem.available_kb"; "cpu.usr" alone is cpu.usr:total) or
 -- ids ("17") to series ids, on host `host` (NULL: every host). Unknown names give no row.
 CREATE FUNCTION perfwatch_series_resolve(keys text[], host text DEFAULT NULL)
 RETURNS TABLE (key text, series_id integer)
@@ -1111,7 +1111,7 @@ $$;
 CREATE INDEX series_name ON series (name);
 
 -- Views: one-line answers for people and Grafana. Raw views keep the tables' ts filter, so a
--- WHERE on ts prunes partitions. net_rates and disk_io come with 002's tables, hw_ipc with 003's.
+-- WHERE on ts prunes partitions. hw_ipc belongs with 003's tables (see docs/sql.md).
 CREATE VIEW cpu_usage AS
 SELECT c.ts, h.name AS host, CASE WHEN c.cpu < 0 THEN 'total' ELSE c.cpu::text END AS cpu,
        100 - c.idle - c.iowait AS busy_pct, c.usr AS usr_pct, c.nice AS nice_pct,
@@ -1129,6 +1129,24 @@ SELECT m.ts, h.name AS host, m.total_kb, m.available_kb, m.total_kb - m.availabl
 FROM memory_samples m JOIN host h ON h.id = m.host_id;
 COMMENT ON VIEW memory_usage IS 'Memory per tick in KiB: used = total - available (what new work cannot have without swapping).';
 
+-- Over 002's tables (migrations apply in order, so 002 is there when this runs).
+CREATE VIEW net_rates AS
+SELECT n.ts, h.name AS host, n.iface, n.rx_bytes_per_s, n.tx_bytes_per_s,
+       8 * (n.rx_bytes_per_s + n.tx_bytes_per_s) / 1e6 AS total_mbit_per_s,
+       n.rx_packets_per_s, n.tx_packets_per_s,
+       n.rx_errors_per_s + n.tx_errors_per_s AS errors_per_s,
+       n.rx_drops_per_s + n.tx_drops_per_s AS drops_per_s, n.util_pct, n.speed_mbps,
+       n.operstate
+FROM net_samples n JOIN host h ON h.id = n.host_id;
+COMMENT ON VIEW net_rates IS 'Network traffic per tick and interface: bytes and packets per second each way, errors and drops per second both ways, utilisation of the link speed.';
+
+CREATE VIEW disk_io AS
+SELECT d.ts, h.name AS host, d.dev, d.reads_per_s, d.writes_per_s, d.read_bytes_per_s,
+       d.write_bytes_per_s, d.read_bytes_per_s + d.write_bytes_per_s AS bytes_per_s,
+       d.util_pct, d.read_await_ms, d.write_await_ms, d.queue_len, d.in_flight
+FROM disk_samples d JOIN host h ON h.id = d.host_id;
+COMMENT ON VIEW disk_io IS 'Disk I/O per tick and device, as iostat -x: operations and bytes per second, %util, await (ms), queue length.';
+
 CREATE VIEW metrics_1m AS
 SELECT r.bucket AS time, h.name AS host, s.name AS metric, s.subsystem, s.instance, s.unit,
        r.sum / r.count AS value, r.min, r.max, r.count, r.sum, r.series_id
@@ -1142,9 +1160,10 @@ FROM rollup_1h r JOIN series s ON s.id = r.series_id JOIN host h ON h.id = s.hos
 COMMENT ON VIEW metrics_1h IS 'Every series per hour in long format, as metrics_1m. Complete hours only.';
 
 REVOKE ALL ON history_tier, history_source, series_metric, series, rollup_1m, rollup_1h,
-	history_watermark, cpu_usage, memory_usage, metrics_1m, metrics_1h FROM PUBLIC;
+	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, metrics_1m, metrics_1h
+	FROM PUBLIC;
 GRANT SELECT ON history_tier, history_source, series_metric, series, rollup_1m, rollup_1h,
-	history_watermark, cpu_usage, memory_usage, metrics_1m, metrics_1h
+	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, metrics_1m, metrics_1h
 	TO perfwatch_api, perfwatch_reader;
 DO $$
 DECLARE

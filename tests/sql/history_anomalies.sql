@@ -1,5 +1,5 @@
 -- Anomalies on planted anomalies. Series A (cpu.usr:total): 29 days of a daily sine + Gaussian noise
--- (3 samples a minute), so the hour-of-week baseline applies; series B (mem.available): 2 days of
+-- (3 samples a minute), so the hour-of-week baseline applies; series B (mem.available_kb): 2 days of
 -- flat noise, so the 24 h fallback applies. On the last day, 7 anomalies are planted. Reports the
 -- false-positive rate (flagged clean minutes), precision and recall; fails above 1 % / below 0.8.
 UPDATE history_tier SET retention = interval '100 years';
@@ -28,7 +28,7 @@ FROM generate_series(timestamptz '2026-04-28', '2026-04-29 23:59:40+00', '20 sec
 SELECT (perfwatch_maintain(interval '10 minutes'))->>'more' AS more;
 CREATE TEMP TABLE ids AS
 SELECT CASE key WHEN 'cpu.usr:total' THEN 'A' ELSE 'B' END AS series, series_id
-FROM perfwatch_series_resolve('{cpu.usr:total,mem.available}');
+FROM perfwatch_series_resolve('{cpu.usr:total,mem.available_kb}');
 
 CREATE TEMP TABLE found AS
 SELECT i.series, a.* FROM perfwatch_history_anomalies((SELECT array_agg(series_id) FROM ids),

@@ -21,7 +21,7 @@ SELECT perfwatch_maintain(interval '5 minutes');
 SELECT t.eq((perfwatch_maintain())->>'more', 'false', 'maintenance is caught up');
 
 CREATE TEMP TABLE ids AS SELECT key, series_id FROM perfwatch_series_resolve(
-	'{cpu.usr:total,cpu.sys:0,mem.available,mem.total}');
+	'{cpu.usr:total,cpu.sys:0,mem.available_kb,mem.total_kb}');
 SELECT t.eq((SELECT count(*) FROM ids), 4::bigint, 'series registered by the rollup');
 SELECT t.eq((SELECT array_agg(DISTINCT unit ORDER BY unit) FROM series), '{%,KiB}'::text[],
 	    'units from the column comments');
@@ -44,8 +44,8 @@ SELECT t.check((SELECT bool_and(count = 3600 AND sum = 106200 AND min = 0 AND ma
 		FROM rollup_1h r JOIN ids USING (series_id) WHERE key = 'cpu.usr:total'),
 	       'each hour: count 3600, sum 106200, min 0, max 59');
 SELECT t.check((SELECT bool_and(count = 3600 AND sum = 6478200 AND min = 0 AND max = 3599)
-		FROM rollup_1h r JOIN ids USING (series_id) WHERE key = 'mem.available'),
-	       'mem.available hours: sum 6478200, min 0, max 3599');
+		FROM rollup_1h r JOIN ids USING (series_id) WHERE key = 'mem.available_kb'),
+	       'mem.available_kb hours: sum 6478200, min 0, max 3599');
 
 -- Midnight UTC: raw rows and rollup rows land in the partition of their UTC day.
 SELECT t.eq((SELECT array_agg(DISTINCT tableoid::regclass::text) FROM cpu_samples
@@ -95,13 +95,13 @@ SELECT t.eq((SELECT array_agg(value ORDER BY ts) FROM perfwatch_history_query(
 	    '{59,59,59,59}'::float8[], 'Berlin-local range over the DST change: 4 hourly buckets');
 SELECT t.eq((SELECT array_agg(to_char(ts AT TIME ZONE 'UTC', 'HH24:MI') ORDER BY ts)
 	     FROM perfwatch_history_query(
-		(SELECT array_agg(series_id) FROM ids WHERE key = 'mem.available'),
+		(SELECT array_agg(series_id) FROM ids WHERE key = 'mem.available_kb'),
 		'2026-03-29 00:00:00+01', '2026-03-29 05:00:00+02', 4)),
 	    '{23:00,00:00,01:00,02:00}', 'hour buckets at UTC hours');
 SELECT t.eq((SELECT array_agg(value ORDER BY ts) FROM perfwatch_history_query(
-		(SELECT array_agg(series_id) FROM ids WHERE key = 'mem.available'),
+		(SELECT array_agg(series_id) FROM ids WHERE key = 'mem.available_kb'),
 		'2026-03-29 00:00:00+01', '2026-03-29 05:00:00+02', 4)),
-	    '{1799.5,1799.5,1799.5,1799.5}'::float8[], 'hour averages of mem.available');
+	    '{1799.5,1799.5,1799.5,1799.5}'::float8[], 'hour averages of mem.available_kb');
 CREATE TEMP TABLE berlin AS SELECT * FROM perfwatch_history_query(
 	(SELECT array_agg(series_id) FROM ids), '2026-03-28 23:30+00', '2026-03-29 01:30+00', 100);
 SET TIME ZONE 'UTC';
