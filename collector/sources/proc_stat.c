@@ -19,6 +19,19 @@
 const char *const proc_stat_state_names[PROC_STAT_NSTATES] = {
 	"usr", "nice", "sys", "idle", "iowait", "irq", "softirq", "steal", "guest", "guest_nice"};
 
+/* Frame key per activity line; counters become per-second rates, gauges are copied. */
+static const struct {
+	const char *line;
+	const char *key;
+	bool counter;
+} proc_stat_activities[PROC_STAT_NACTIVITY] = {
+	{"ctxt", "ctxt_per_s", true},
+	{"intr", "intr_per_s", true},
+	{"processes", "forks_per_s", true},
+	{"procs_running", "procs_running", false},
+	{"procs_blocked", "procs_blocked", false},
+};
+
 struct proc_stat_core_pct {
 	int cpu;
 	double pct[PROC_STAT_NSTATES];
@@ -34,6 +47,8 @@ struct proc_stat_src {
 	struct proc_stat_core_pct *core_pct;
 	size_t ncore_pct;
 	size_t cap;
+	double activity[PROC_STAT_NACTIVITY]; /* rates per second, or gauges */
+	unsigned activity_valid;	      /* bit per entry of activity[] */
 	struct log_limit parse_limit;
 };
 
@@ -65,6 +80,21 @@ proc_stat_cpu_number(const char *word, size_t len)
 	return (int)v;
 }
 
+/* Reads the first number of an activity line; returns 1 when found, 0 not one, -1 malformed. */
+static int
+proc_stat_parse_activity(struct scan *s, const char *word, size_t wlen, struct proc_stat *out)
+{
+	for (int i = 0; i < PROC_STAT_NACTIVITY; i++) {
+		if (!scan_word_is(word, wlen, proc_stat_activities[i].line))
+			continue;
+		if (!scan_u64(s, &out->activity[i]))
+			return -1;
+		out->activity_present |= 1u << i;
+		return 1;
+	}
+	return 0;
+}
+
 int
 proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 {
@@ -76,9 +106,15 @@ proc_stat_parse(const char *text, size_t len, struct proc_stat *out)
 
 	out->n = 0;
 	out->seen = 0;
+	out->activity_present = 0;
 	do {
-		if (!scan_word(&s, 0, &word, &wlen) || wlen < 3 || memcmp(word, "cpu", 3) != 0)
+		if (!scan_word(&s, 0, &word, &wlen))
 			continue;
+		if (wlen < 3 || memcmp(word, "cpu", 3) != 0) {
+			if (proc_stat_parse_activity(&s, word, wlen, out) < 0)
+				return -1;
+			continue;
+		}
 		if (wlen == 3) {
 			out->total.cpu = -1;
 			out->ncols = proc_stat_parse_columns(&s, out->total.jiffies);
@@ -163,13 +199,36 @@ proc_stat_read(struct proc_stat_src *st, int idx)
 	}
 }
 
+/* Turns the activity lines into rates over dt; a counter that went backwards is left out. */
+static void
+proc_stat_compute_activity(struct proc_stat_src *st, double dt)
+{
+	const struct proc_stat *cur = &st->snap[st->cur], *prev = &st->snap[!st->cur];
+	unsigned both = cur->activity_present & prev->activity_present;
+
+	st->activity_valid = 0;
+	for (int i = 0; i < PROC_STAT_NACTIVITY; i++) {
+		if (!(cur->activity_present & (1u << i)))
+			continue;
+		if (!proc_stat_activities[i].counter) {
+			st->activity[i] = (double)cur->activity[i];
+		} else if ((both & (1u << i)) && dt > 0 && cur->activity[i] >= prev->activity[i]) {
+			st->activity[i] = (double)(cur->activity[i] - prev->activity[i]) / dt;
+		} else {
+			continue;
+		}
+		st->activity_valid |= 1u << i;
+	}
+}
+
 /* Pairs each core of cur with the same cpu number in prev; new or vanished CPUs are skipped. */
 static void
-proc_stat_compute(struct proc_stat_src *st)
+proc_stat_compute(struct proc_stat_src *st, double dt)
 {
 	const struct proc_stat *cur = &st->snap[st->cur], *prev = &st->snap[!st->cur];
 	size_t j = 0;
 
+	proc_stat_compute_activity(st, dt);
 	st->total_valid = proc_stat_percent(&prev->total, &cur->total, st->total_pct);
 	st->ncore_pct = 0;
 	for (size_t i = 0; i < cur->n; i++) {
@@ -219,7 +278,6 @@ proc_stat_sample(void *state, const struct tick *tick)
 	struct proc_stat_src *st = state;
 	int next = !st->cur;
 
-	(void)tick;
 	if (proc_stat_read(st, next) != 0) {
 		st->have_prev = false;
 		st->total_valid = false;
@@ -228,7 +286,7 @@ proc_stat_sample(void *state, const struct tick *tick)
 	}
 	st->cur = next;
 	if (st->have_prev)
-		proc_stat_compute(st);
+		proc_stat_compute(st, tick->dt);
 	st->have_prev = true;
 	return 0;
 }
@@ -250,13 +308,24 @@ static int
 proc_stat_encode(void *state, json_t *frame)
 {
 	struct proc_stat_src *st = state;
-	json_t *cpu, *cores;
+	json_t *cpu, *cores, *total;
 
 	if (!st->total_valid)
 		return 0;
 	cpu = json_object();
 	cores = json_array();
-	json_object_set_new(cpu, "total", proc_stat_states_json(-1, st->total_pct));
+	total = proc_stat_states_json(-1, st->total_pct);
+	for (int i = 0; i < PROC_STAT_NACTIVITY; i++) {
+		if (!(st->activity_valid & (1u << i)))
+			continue;
+		if (proc_stat_activities[i].counter)
+			json_object_set_new(total, proc_stat_activities[i].key,
+					    json_real(round(st->activity[i] * 100.0) / 100.0));
+		else
+			json_object_set_new(total, proc_stat_activities[i].key,
+					    json_integer((json_int_t)st->activity[i]));
+	}
+	json_object_set_new(cpu, "total", total);
 	for (size_t i = 0; i < st->ncore_pct; i++)
 		json_array_append_new(
 			cores, proc_stat_states_json(st->core_pct[i].cpu, st->core_pct[i].pct));

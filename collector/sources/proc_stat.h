@@ -33,6 +33,16 @@ struct proc_stat_cpu {
 	uint64_t jiffies[PROC_STAT_NSTATES];
 };
 
+/* The kernel activity lines of /proc/stat, indexed into struct proc_stat's activity[]. */
+enum proc_stat_activity {
+	PROC_STAT_CTXT,		 /* "ctxt": context switches since boot */
+	PROC_STAT_INTR,		 /* "intr": first number, interrupts serviced since boot */
+	PROC_STAT_PROCESSES,	 /* "processes": forks since boot */
+	PROC_STAT_PROCS_RUNNING, /* "procs_running": runnable tasks now */
+	PROC_STAT_PROCS_BLOCKED, /* "procs_blocked": tasks blocked on I/O now */
+	PROC_STAT_NACTIVITY
+};
+
 /* A parsed /proc/stat: the caller provides `cores` with room for `cap` entries. */
 struct proc_stat {
 	struct proc_stat_cpu total;
@@ -41,6 +51,8 @@ struct proc_stat {
 	size_t n;    /* entries stored in cores (at most cap) */
 	size_t seen; /* cpuN lines in the text; more than cap means cores was too small */
 	int ncols;   /* state columns on the aggregate line: 4 on old kernels, 10 on new */
+	uint64_t activity[PROC_STAT_NACTIVITY];
+	unsigned activity_present; /* bit (1 << enum proc_stat_activity) per line found */
 };
 
 /* JSON key of each state, indexed by enum proc_stat_state. */
@@ -48,7 +60,8 @@ extern const char *const proc_stat_state_names[PROC_STAT_NSTATES];
 
 /*
  * Parses /proc/stat text[0, len) into out (out->cores and out->cap set by the caller); returns
- * 0, or -1 when there is no well-formed aggregate "cpu" line or a cpuN line is malformed.
+ * 0, or -1 when there is no well-formed aggregate "cpu" line or a cpuN or activity line is
+ * malformed.
  */
 MUST_CHECK int proc_stat_parse(const char *text, size_t len, struct proc_stat *out);
 /*

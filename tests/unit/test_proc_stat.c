@@ -50,14 +50,26 @@ static const struct {
 	size_t ncpu;
 	int cpus[8];
 	uint64_t total[PROC_STAT_NSTATES];
+	uint64_t activity[PROC_STAT_NACTIVITY];
 } stat_cases[] = {
-	{"linux-6.18/stat", 10, 2, {0, 1}, {16815, 320, 10414, 142868, 1061, 0, 246, 177, 0, 0}},
+	{"linux-6.18/stat",
+	 10,
+	 2,
+	 {0, 1},
+	 {16815, 320, 10414, 142868, 1061, 0, 246, 177, 0, 0},
+	 {1209647, 546836, 27376, 1, 0}},
 	{"linux-4.19/stat",
 	 10,
 	 7,
 	 {0, 1, 2, 3, 4, 6, 7},
-	 {2799410, 7671, 677626, 56972508, 34897, 0, 15382, 0, 825400, 1690}},
-	{"linux-2.6.18/stat", 8, 2, {0, 1}, {242413, 4312, 79135, 19833348, 24342, 2199, 6308, 0}},
+	 {2799410, 7671, 677626, 56972508, 34897, 0, 15382, 0, 825400, 1690},
+	 {3922671201, 1984512201, 9123311, 3, 0}},
+	{"linux-2.6.18/stat",
+	 8,
+	 2,
+	 {0, 1},
+	 {242413, 4312, 79135, 19833348, 24342, 2199, 6308, 0},
+	 {512345678, 312345612, 412345, 1, 0}},
 };
 
 START_TEST(test_proc_stat_parses_each_kernel)
@@ -74,6 +86,9 @@ START_TEST(test_proc_stat_parses_each_kernel)
 		ck_assert_int_eq(st.cores[i].cpu, stat_cases[_i].cpus[i]);
 	for (int s = 0; s < PROC_STAT_NSTATES; s++)
 		ck_assert_uint_eq(st.total.jiffies[s], stat_cases[_i].total[s]);
+	ck_assert_uint_eq(st.activity_present, (1u << PROC_STAT_NACTIVITY) - 1);
+	for (int a = 0; a < PROC_STAT_NACTIVITY; a++)
+		ck_assert_uint_eq(st.activity[a], stat_cases[_i].activity[a]);
 }
 END_TEST
 
@@ -91,8 +106,13 @@ END_TEST
 
 START_TEST(test_proc_stat_rejects_malformed)
 {
-	static const char *const bad[] = {"", "cpu0 1 2 3 4 5\n", "cpu  1 2 3\n",
-					  "intr 1 2\nctxt 4\n", "cpu  1 2 3 4\ncpu0 1 2\n"};
+	static const char *const bad[] = {"",
+					  "cpu0 1 2 3 4 5\n",
+					  "cpu  1 2 3\n",
+					  "intr 1 2\nctxt 4\n",
+					  "cpu  1 2 3 4\ncpu0 1 2\n",
+					  "cpu  1 2 3 4\nctxt\n",
+					  "cpu  1 2 3 4\nprocs_running x\n"};
 	struct proc_stat_cpu cores[4];
 	struct proc_stat st = {.cores = cores, .cap = 4};
 
@@ -240,6 +260,66 @@ START_TEST(test_proc_stat_source_survives_cpus_coming_and_going)
 }
 END_TEST
 
+static void
+copy_fixture(const char *rel, const char *path)
+{
+	size_t len;
+	char *text = read_fixture(rel, &len);
+	FILE *f = fopen(path, "w");
+
+	ck_assert(f != NULL);
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+	free(text);
+}
+
+START_TEST(test_proc_stat_source_activity_rates)
+{
+	char dir[] = "/tmp/perfwatch-test-procXXXXXX", path[128], why[256];
+	struct source_env env = {dir, "/nonexistent-sys", NULL};
+	struct tick tick = {0, 0, 0, 0};
+	json_t *frame, *total;
+	void *st;
+
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	copy_fixture("linux-6.18/stat", path);
+	st = proc_stat_source.init(&env, why, sizeof(why));
+	ck_assert_msg(st != NULL, "%s", why);
+	ck_assert_int_eq(proc_stat_source.sample(st, &tick), 0);
+	copy_fixture("linux-6.18/stat.next", path);
+	tick.seq = 1;
+	tick.dt = 0.5;
+	ck_assert_int_eq(proc_stat_source.sample(st, &tick), 0);
+	frame = json_object();
+	ck_assert_int_eq(proc_stat_source.encode(st, frame), 0);
+	total = json_object_get(json_object_get(frame, "cpu"), "total");
+	/* ctxt +1810, intr +1059, processes +84 over 0.5 s; procs_running 4, procs_blocked 0. */
+	ck_assert_double_eq_tol(json_real_value(json_object_get(total, "ctxt_per_s")), 3620, 1e-9);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(total, "intr_per_s")), 2118, 1e-9);
+	ck_assert_double_eq_tol(json_real_value(json_object_get(total, "forks_per_s")), 168, 1e-9);
+	ck_assert_int_eq(json_integer_value(json_object_get(total, "procs_running")), 4);
+	ck_assert_int_eq(json_integer_value(json_object_get(total, "procs_blocked")), 0);
+	ck_assert_ptr_null(json_object_get(
+		json_array_get(json_object_get(json_object_get(frame, "cpu"), "cores"), 0),
+		"ctxt_per_s"));
+	json_decref(frame);
+
+	/* Back to the earlier file: jiffies and counters went backwards, nothing is made up. */
+	copy_fixture("linux-6.18/stat", path);
+	tick.seq = 2;
+	ck_assert_int_eq(proc_stat_source.sample(st, &tick), 0);
+	frame = json_object();
+	ck_assert_int_eq(proc_stat_source.encode(st, frame), 0);
+	ck_assert_ptr_null(json_object_get(frame, "cpu"));
+	json_decref(frame);
+
+	proc_stat_source.fini(st);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(test_proc_stat_source_unavailable_says_why)
 {
 	struct source_env env = {"/nonexistent-proc", "/nonexistent-sys", NULL};
@@ -264,6 +344,7 @@ proc_stat_suite(void)
 	tcase_add_test(tc, test_proc_stat_percent_takes_guest_out_of_usr);
 	tcase_add_test(tc, test_proc_stat_percent_ignores_counters_going_backwards);
 	tcase_add_test(tc, test_proc_stat_source_survives_cpus_coming_and_going);
+	tcase_add_test(tc, test_proc_stat_source_activity_rates);
 	tcase_add_test(tc, test_proc_stat_source_unavailable_says_why);
 	suite_add_tcase(s, tc);
 	return s;
