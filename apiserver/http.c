@@ -17,6 +17,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "apiserver/http_history.h"
+#include "apiserver/http_hw.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -34,6 +35,7 @@ static const struct http_route http_routes[] = {
 	{EVHTTP_REQ_GET, "/api/v1/anomalies", http_history_anomalies},
 	{EVHTTP_REQ_GET, "/api/v1/trends", http_history_trends},
 	{EVHTTP_REQ_GET, "/api/v1/series", http_history_series},
+	{EVHTTP_REQ_GET, "/api/v1/hw", http_hw_report},
 };
 
 struct http {

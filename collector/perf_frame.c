@@ -484,8 +484,9 @@ perf_frame_put(json_t *obj, const char *key, enum perf_reason r, double v, json_
 }
 
 /*
- * Builds {"total": {...}, "cores": [{"cpu": N, ...}]} for the hardware or software metrics. A
- * core whose null has another reason than the total's carries it in its own "reasons".
+ * Builds {"total": {...}, "cores": [{"cpu": N, ...}]} for the hardware or software metrics. The
+ * total has every metric; a core leaves out a metric that is null for the total's reason, and
+ * carries any other reason for a null in its own "reasons".
  */
 static json_t *
 perf_frame_encode_kind(const struct perf_frame *f, bool hw, json_t *reasons, bool *used)
@@ -520,8 +521,10 @@ perf_frame_encode_kind(const struct perf_frame *f, bool hw, json_t *reasons, boo
 			r = perf_frame_inputs(c, m, &n, &d);
 			if (r == PERF_REASON_OK)
 				r = perf_frame_apply(f, m, n, d, &v);
-			rc |= perf_frame_put(core, m->key, r, v, r != total_r[k] ? own : NULL,
-					     used);
+			/* The total's null already says this core's: keep frames small. */
+			if (r != PERF_REASON_OK && r == total_r[k])
+				continue;
+			rc |= perf_frame_put(core, m->key, r, v, own, used);
 		}
 		if (json_object_size(own) > 0)
 			rc |= json_object_set_new(core, "reasons", own);
