@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libwebsockets.h>
 
@@ -55,15 +56,58 @@ ws_headroom(void)
 	return LWS_PRE;
 }
 
-/* Runs on: lws thread. Only /live is upgraded. */
+/* Copies the host name of "host[:port]" or "[v6]:port" into out; returns its length or -1. */
+static int
+ws_host_name(const char *hostport, char *out, size_t len)
+{
+	const char *end;
+	size_t n;
+
+	if (hostport[0] == '[')
+		end = strchr(hostport, ']');
+	else
+		end = hostport + strcspn(hostport, ":/");
+	if (end == NULL)
+		return -1;
+	n = (size_t)(end - hostport) + (hostport[0] == '[');
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(out, hostport, n);
+	out[n] = '\0';
+	return (int)n;
+}
+
+/* Runs on: any thread (pure). */
+bool
+ws_origin_ok(const char *origin, const char *host)
+{
+	char a[256], b[256];
+	const char *sep;
+
+	if (origin == NULL || origin[0] == '\0')
+		return true;
+	sep = strstr(origin, "://");
+	if (sep == NULL || host == NULL || ws_host_name(sep + 3, a, sizeof(a)) < 0 ||
+	    ws_host_name(host, b, sizeof(b)) < 0)
+		return false;
+	return strcasecmp(a, b) == 0;
+}
+
+/* Runs on: lws thread. Only /live is upgraded, and only from the dashboard's own host. */
 static int
 ws_filter(struct lws *wsi)
 {
-	char uri[64];
+	char uri[64] = "", origin[256] = "", host[256] = "";
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, WS_PATH) != 0) {
 		log_info("refusing WebSocket upgrade for '%s': only " WS_PATH " is served", uri);
+		return -1;
+	}
+	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0 ||
+	    lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) < 0 ||
+	    !ws_origin_ok(origin, host)) {
+		log_warn("refusing WebSocket upgrade from origin '%s' to host '%s'", origin, host);
 		return -1;
 	}
 	return 0;

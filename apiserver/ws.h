@@ -5,6 +5,8 @@
 #ifndef PERFWATCH_APISERVER_WS_H
 #define PERFWATCH_APISERVER_WS_H
 
+#include <stdbool.h>
+
 #include "apiserver/fanout.h"
 #include "common/compat.h"
 
@@ -12,6 +14,13 @@
 size_t ws_headroom(void);
 
 struct ws;
+
+/*
+ * Returns true when a WebSocket upgrade may proceed: no Origin (not a browser), or an Origin
+ * whose host name equals the Host header's (the dashboard is served from the same host on
+ * --http-port). Any thread.
+ */
+bool ws_origin_ok(const char *origin, const char *host);
 
 /*
  * Listens on addr:port and starts the service thread reading from `f` (which must outlive the
