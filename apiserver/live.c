@@ -94,7 +94,7 @@ live_ref_done(const PGresult *res, void *arg)
 
 	if (text != NULL)
 		live_frame(lv, text, true);
-	else if (res != NULL)
+	else if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
 		log_warn("a notified frame is not in the database (perfwatch_frame returned NULL)");
 }
 

@@ -25,6 +25,7 @@
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/schema.h"
+#include "common/xalloc.h"
 
 #define LOG_TAG "main"
 
@@ -143,7 +144,7 @@ main_run(const struct api_conf *conf)
 	if (main_schema_check(conf->db) != 0)
 		return 1;
 	if (realpath(conf->static_dir, real) != NULL)
-		api.static_root = strdup(real);
+		api.static_root = xstrdup(real);
 	else
 		log_warn("--static-dir %s: %s; only the API is served", conf->static_dir,
 			 strerror(errno));
