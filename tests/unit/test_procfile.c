@@ -1,0 +1,127 @@
+/* Tests for kept-open procfs files: fresh data on every read, growth, reopen, missing files. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "collector/procfile.h"
+#include "unit_suites.h"
+
+static char dir[64];
+static char path[128];
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/perfwatch-test-procfileXXXXXX");
+	ck_assert(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/f", dir);
+}
+
+static void
+teardown(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Rewrites the file in place (same inode), as the kernel's files change under a kept fd. */
+static void
+put(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_procfile_rereads_from_offset_zero)
+{
+	char err[256];
+	struct procfile *pf;
+	const char *text;
+	size_t len;
+
+	put("first\n");
+	pf = procfile_open(dir, "f", 64, err, sizeof(err));
+	ck_assert_msg(pf != NULL, "%s", err);
+	ck_assert_str_eq(procfile_path(pf), path);
+	ck_assert_int_eq(procfile_read(pf, &text, &len), 0);
+	ck_assert_str_eq(text, "first\n");
+	put("second, longer\n");
+	ck_assert_int_eq(procfile_read(pf, &text, &len), 0);
+	ck_assert_str_eq(text, "second, longer\n");
+	ck_assert_uint_eq(len, 15);
+	procfile_free(pf);
+}
+END_TEST
+
+START_TEST(test_procfile_grows_past_its_buffer)
+{
+	char err[256], big[5000];
+	struct procfile *pf;
+	const char *text;
+	size_t len;
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	put("small");
+	pf = procfile_open(dir, "f", 64, err, sizeof(err));
+	ck_assert_ptr_nonnull(pf);
+	put(big);
+	ck_assert_int_eq(procfile_read(pf, &text, &len), 0);
+	ck_assert_uint_eq(len, sizeof(big) - 1);
+	ck_assert_str_eq(text, big);
+	procfile_free(pf);
+}
+END_TEST
+
+START_TEST(test_procfile_reopens_after_a_failed_read)
+{
+	char err[256];
+	struct procfile *pf;
+	const char *text;
+	size_t len;
+
+	/* A directory opens but cannot be read (EISDIR), like a sysfs file of a removed device. */
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	pf = procfile_open(dir, "f", 64, err, sizeof(err));
+	ck_assert_msg(pf != NULL, "%s", err);
+	ck_assert_int_eq(procfile_read(pf, &text, &len), -1);
+	/* The file comes back under the same name: the next read reopens it. */
+	ck_assert_int_eq(rmdir(path), 0);
+	put("back\n");
+	ck_assert_int_eq(procfile_read(pf, &text, &len), 0);
+	ck_assert_str_eq(text, "back\n");
+	procfile_free(pf);
+}
+END_TEST
+
+START_TEST(test_procfile_missing_file_says_which)
+{
+	char err[256] = "";
+
+	ck_assert_ptr_null(procfile_open(dir, "nope", 64, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "/nope") != NULL && strstr(err, "No such file") != NULL, "%s",
+		      err);
+	procfile_free(NULL);
+}
+END_TEST
+
+Suite *
+procfile_suite(void)
+{
+	Suite *s = suite_create("procfile");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_procfile_rereads_from_offset_zero);
+	tcase_add_test(tc, test_procfile_grows_past_its_buffer);
+	tcase_add_test(tc, test_procfile_reopens_after_a_failed_read);
+	tcase_add_test(tc, test_procfile_missing_file_says_which);
+	suite_add_tcase(s, tc);
+	return s;
+}
