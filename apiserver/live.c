@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "apiserver/pg_async.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -27,10 +28,9 @@
 	"'1 millisecond')::text"
 
 struct live {
-	struct pg_async *listen;
-	struct pg_async *query; /* borrowed */
-	struct fanout *fanout;	/* borrowed */
-	char *latest;		/* newest frame's text, or NULL */
+	struct pg_async *listen; /* LISTENs, and reads frames, so HTTP queries never delay them */
+	struct fanout *fanout;	 /* borrowed */
+	char *latest;		 /* newest frame's text, or NULL */
 	char *latest_host;
 	int64_t latest_ts;
 	int64_t latest_dt_ms;
@@ -108,7 +108,7 @@ live_newest_done(const PGresult *res, void *arg)
 		live_frame(lv, text, false);
 }
 
-/* Resolves {"v":1,"host":…,"ts":…,"ref":true} with perfwatch_frame() on the query connection. */
+/* Resolves {"v":1,"host":…,"ts":…,"ref":true} with perfwatch_frame() on the LISTEN connection. */
 static void
 live_ref(struct live *lv, json_t *payload)
 {
@@ -125,9 +125,9 @@ live_ref(struct live *lv, json_t *payload)
 	snprintf(tsbuf, sizeof(tsbuf), "%" JSON_INTEGER_FORMAT, ts);
 	values[0] = host;
 	values[1] = tsbuf;
-	if (pg_async_query(lv->query, LIVE_SQL_REF, 2, values, live_ref_done, lv) != 0)
+	if (pg_async_query(lv->listen, LIVE_SQL_REF, 2, values, live_ref_done, lv) != 0)
 		log_limited(&lv->drop_limit, LOG_LEVEL_WARN, "%s",
-			    "dropping a ref frame: the query connection is down or busy");
+			    "dropping a ref frame: the connection is down or too many are waiting");
 }
 
 static void
@@ -160,8 +160,8 @@ live_listen_done(const PGresult *res, void *arg)
 	}
 	log_info("listening on " LIVE_CHANNEL);
 	/* A reconnecting listener gets nothing replayed: re-read the newest frame. */
-	if (pg_async_query(lv->query, LIVE_SQL_NEWEST, 0, NULL, live_newest_done, lv) != 0)
-		log_warn("cannot read the newest frame now: the query connection is down");
+	if (pg_async_query(lv->listen, LIVE_SQL_NEWEST, 0, NULL, live_newest_done, lv) != 0)
+		log_warn("cannot queue reading the newest frame");
 }
 
 static void
@@ -172,12 +172,11 @@ live_up(struct pg_async *pg, void *arg)
 }
 
 struct live *
-live_new(struct event_base *base, const char *conninfo, struct pg_async *query, struct fanout *f)
+live_new(struct event_base *base, const char *conninfo, struct fanout *f)
 {
 	struct live *lv = xcalloc(1, sizeof(*lv));
 	struct pg_async_callbacks cbs = {live_up, NULL, live_notify, lv};
 
-	lv->query = query;
 	lv->fanout = f;
 	lv->latest_dt_ms = -1;
 	lv->bad_limit.every = 100;

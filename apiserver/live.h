@@ -13,18 +13,17 @@
 #include <event2/event.h>
 
 #include "apiserver/fanout.h"
-#include "apiserver/pg_async.h"
 
 #define LIVE_CHANNEL "perfwatch_tick"
 
 struct live;
 
 /*
- * Starts listening on its own connection to `conninfo`; `query` (borrowed) resolves ref payloads
- * and the start-up frame; frames go to `f` (borrowed). Free with live_free().
+ * Starts listening on its own connection to `conninfo`, which also resolves ref payloads and
+ * reads the newest frame after each (re)connect; frames go to `f` (borrowed). Free with
+ * live_free().
  */
-struct live *live_new(struct event_base *base, const char *conninfo, struct pg_async *query,
-		      struct fanout *f);
+struct live *live_new(struct event_base *base, const char *conninfo, struct fanout *f);
 /* Closes the LISTEN connection and frees the newest frame. NULL is a no-op. */
 void live_free(struct live *lv);
 /* Returns true while the LISTEN connection is established. */

@@ -155,7 +155,7 @@ main_run(const struct api_conf *conf)
 	if ((ws = ws_start(conf->http_addr, conf->ws_port, fanout)) == NULL)
 		goto fail;
 	api.pg = pg_async_new(api.base, conf->db, "query", &qcbs);
-	api.live = live_new(api.base, conf->db, api.pg, fanout);
+	api.live = live_new(api.base, conf->db, fanout);
 	mt = maintain_new(api.base, conf->db);
 	if ((http = http_new(&api)) == NULL)
 		goto fail;

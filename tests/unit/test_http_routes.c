@@ -87,7 +87,7 @@ setup(void)
 	fx.api.static_root = realpath(path, NULL);
 	fx.fanout = fanout_new(4, 2, 16, 1024);
 	fx.api.pg = pg_async_new(fx.api.base, NO_DB, "query", NULL);
-	fx.api.live = live_new(fx.api.base, NO_DB, fx.api.pg, fx.fanout);
+	fx.api.live = live_new(fx.api.base, NO_DB, fx.fanout);
 	fx.http = http_new(&fx.api);
 	ck_assert_ptr_nonnull(fx.http);
 	fx.client = evhttp_connection_base_new(fx.api.base, NULL, "127.0.0.1",
