@@ -70,6 +70,7 @@ collector_new(const struct collector_conf *conf, char *err, size_t errlen)
 		else
 			log_info("source %s ready", src->ops->name);
 	}
+	/* After every init: only values made while encoding a tick live in the arena. */
 	c->frame = frame_new(COLLECTOR_ARENA_BYTES, COLLECTOR_FRAME_BYTES);
 	c->sink = sink_pg_new(conf->db, COLLECTOR_BACKLOG_FRAMES, COLLECTOR_BACKLOG_BYTES);
 	(void)err;
@@ -205,12 +206,13 @@ collector_free(struct collector *c)
 {
 	if (c == NULL)
 		return;
+	/* First restore jansson's malloc: values a source made in init are freed in fini. */
+	frame_free(c->frame);
 	for (size_t i = 0; i < c->nsources; i++) {
 		if (c->sources[i].state != NULL)
 			c->sources[i].ops->fini(c->sources[i].state);
 	}
 	free(c->sources);
 	sink_pg_free(c->sink);
-	frame_free(c->frame);
 	free(c);
 }
