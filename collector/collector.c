@@ -23,7 +23,7 @@
 #define COLLECTOR_ARENA_BYTES	 (256 * 1024)
 #define COLLECTOR_FRAME_BYTES	 (64 * 1024)
 #define COLLECTOR_BACKLOG_FRAMES 3600
-#define COLLECTOR_BACKLOG_BYTES	 (32 * 1024 * 1024)
+#define COLLECTOR_BACKLOG_BYTES	 (64 * 1024 * 1024)
 /* At start the sink may take this long to connect, so a schema problem stops us right away. */
 #define COLLECTOR_CONNECT_NS (3ull * 1000000000ull)
 /* On a requested stop, queued frames get this long to reach the database. */
@@ -52,6 +52,7 @@ collector_new(const struct collector_conf *conf, char *err, size_t errlen)
 {
 	struct collector *c = xcalloc(1, sizeof(*c));
 	struct collector_source *src;
+	size_t navailable = 0;
 
 	c->conf = conf;
 	c->env.procfs = conf->procfs;
@@ -69,12 +70,17 @@ collector_new(const struct collector_conf *conf, char *err, size_t errlen)
 			log_warn("source %s unavailable: %s", src->ops->name, src->why);
 		else
 			log_info("source %s ready", src->ops->name);
+		navailable += src->state != NULL;
 	}
+	if (navailable == 0) {
+		snprintf(err, errlen, "no source can sample this machine (--procfs %s, --sysfs %s)",
+			 conf->procfs, conf->sysfs);
+		collector_free(c);
+		return NULL;
+	}
+	c->sink = sink_pg_new(conf->db, COLLECTOR_BACKLOG_FRAMES, COLLECTOR_BACKLOG_BYTES);
 	/* After every init: only values made while encoding a tick live in the arena. */
 	c->frame = frame_new(COLLECTOR_ARENA_BYTES, COLLECTOR_FRAME_BYTES);
-	c->sink = sink_pg_new(conf->db, COLLECTOR_BACKLOG_FRAMES, COLLECTOR_BACKLOG_BYTES);
-	(void)err;
-	(void)errlen;
 	return c;
 }
 
@@ -88,8 +94,7 @@ collector_sample(struct collector *c, uint64_t seq)
 	c->tick.seq = seq;
 	c->tick.dt = seq == 0 ? 0 : (double)(c->tick.mono_ns - prev_ns) / 1e9;
 	for (size_t i = 0; i < c->nsources; i++) {
-		/* A failing source logs its own (rate-limited) reason and leaves its section out.
-		 */
+		/* A failing source logs its own reason and leaves its section out. */
 		if (c->sources[i].state != NULL)
 			(void)c->sources[i].ops->sample(c->sources[i].state, &c->tick);
 	}
