@@ -93,9 +93,8 @@ build() {
 	if [ -f "$PW_ROOT/frontend/package.json" ]; then
 		pw_ensure_node "$STATE/toolchain"
 		pw_say "building the dashboard (frontend/)"
-		(cd "$PW_ROOT/frontend" &&
-			{ [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } &&
-			npm run build) >"$LOGS/frontend-build.log" 2>&1 ||
+		{ pw_npm_ci "$PW_ROOT/frontend" && (cd "$PW_ROOT/frontend" && npm run build); } \
+			>"$LOGS/frontend-build.log" 2>&1 ||
 			{ tail -n 30 "$LOGS/frontend-build.log" >&2; pw_die "frontend build failed (log: $LOGS/frontend-build.log)"; }
 	fi
 	for b in "$BUILD/tools/perfwatch-migrate" "$COLLECTOR" "$API"; do
@@ -179,7 +178,7 @@ main() {
 		database
 		start_services
 		announce
-		[ "$cmd" = run ] && foreground
+		if [ "$cmd" = run ]; then foreground; fi
 		;;
 	stop) do_stop ;;
 	status) do_status ;;

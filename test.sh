@@ -17,12 +17,11 @@ setup() {
 	pw_ensure_packages "${PW_BUILD_PACKAGES[@]}" git chromium sysstat
 	pw_ensure_user
 	pw_ensure_node "$PW_ROOT/.state/toolchain"
-	pw_say "npm ci (tests/)"
-	(cd "$PW_ROOT/tests" && npm ci --no-audit --no-fund --loglevel=error)
+	pw_npm_ci "$PW_ROOT/tests"
 	if [ -f "$PW_ROOT/frontend/package.json" ]; then
-		pw_say "npm ci && npm run build (frontend/)"
-		(cd "$PW_ROOT/frontend" && npm ci --no-audit --no-fund --loglevel=error && npm run build) ||
-			failed+=("frontend build")
+		pw_npm_ci "$PW_ROOT/frontend"
+		pw_say "npm run build (frontend/)"
+		(cd "$PW_ROOT/frontend" && npm run build --silent) || failed+=("frontend build")
 	fi
 }
 

@@ -130,3 +130,10 @@ pw_pg_createdb() {
 			-c "CREATE DATABASE \"$name\"" >/dev/null
 	fi
 }
+
+# pw_npm_ci DIR: `npm ci` in DIR unless node_modules is already newer than package-lock.json.
+pw_npm_ci() {
+	[ "$1/node_modules/.package-lock.json" -nt "$1/package-lock.json" ] && return 0
+	pw_say "npm ci ($1)"
+	(cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+}
