@@ -107,14 +107,16 @@ AS $$
 		WHEN col ~ '_us$' THEN 'us'
 		WHEN col ~ '_s$' THEN 's'
 		WHEN col ~ '_mhz$' THEN 'MHz'
+		WHEN col ~ '_gbs$' THEN 'GB/s'
+		WHEN col = 'ghz' OR comment ~ '^GHz\M' THEN 'GHz'
+		WHEN comment ~* '^per second\M' THEN '/s'
 		WHEN col ~ '_c$|_celsius$' THEN 'Cel'
-		WHEN comment ~ '\(count\)' THEN 'tasks'
 		ELSE '' END;
 $$;
 
 -- Registers *_samples tables and numeric columns not yet known. A table's instance column is its
--- first non-numeric column or one named like an instance (cpu, dev, iface, ...). Returns the
--- number of metrics added.
+-- first text column or one named like an instance (cpu, dev, iface, ...). Returns the number of
+-- metrics added.
 CREATE FUNCTION perfwatch_history_discover()
 RETURNS integer
 LANGUAGE plpgsql
@@ -135,14 +137,16 @@ BEGIN
 		SELECT a.attname INTO inst FROM pg_attribute a
 		WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 		  AND a.attname NOT IN ('ts', 'host_id')
-		  AND (a.atttypid NOT IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype,
-					  'float4'::regtype, 'float8'::regtype, 'numeric'::regtype)
+		  AND (a.atttypid IN ('text'::regtype, 'varchar'::regtype)
 		       OR a.attname IN ('cpu', 'dev', 'device', 'iface', 'mount', 'fs', 'resource',
 					'zone', 'node', 'sensor', 'instance'))
 		ORDER BY a.attnum LIMIT 1;
 		INSERT INTO history_source (table_name, subsystem, instance_column, instance_expr)
 		VALUES (t.relname, substr(t.relname, 1, length(t.relname) - 8), inst,
-			CASE WHEN inst IS NULL THEN '''''' ELSE format('%I::text', inst) END);
+			CASE WHEN inst IS NULL THEN ''''''
+			     -- 001's convention: cpu = -1 is the all-CPU row.
+			     WHEN inst = 'cpu' THEN 'CASE WHEN cpu < 0 THEN ''total'' ELSE cpu::text END'
+			     ELSE format('%I::text', inst) END);
 	END LOOP;
 	INSERT INTO series_metric (subsystem, metric, column_name, unit, description)
 	SELECT s.subsystem, a.attname, a.attname,
@@ -1111,7 +1115,7 @@ $$;
 CREATE INDEX series_name ON series (name);
 
 -- Views: one-line answers for people and Grafana. Raw views keep the tables' ts filter, so a
--- WHERE on ts prunes partitions. hw_ipc belongs with 003's tables (see docs/sql.md).
+-- WHERE on ts prunes partitions. net_rates and disk_io need 002, hw_ipc 003.
 CREATE VIEW cpu_usage AS
 SELECT c.ts, h.name AS host, CASE WHEN c.cpu < 0 THEN 'total' ELSE c.cpu::text END AS cpu,
        100 - c.idle - c.iowait AS busy_pct, c.usr AS usr_pct, c.nice AS nice_pct,
@@ -1129,7 +1133,7 @@ SELECT m.ts, h.name AS host, m.total_kb, m.available_kb, m.total_kb - m.availabl
 FROM memory_samples m JOIN host h ON h.id = m.host_id;
 COMMENT ON VIEW memory_usage IS 'Memory per tick in KiB: used = total - available (what new work cannot have without swapping).';
 
--- Over 002's tables (migrations apply in order, so 002 is there when this runs).
+-- Over 002's tables (migrations apply in order, so 002 and 003 are there when this runs).
 CREATE VIEW net_rates AS
 SELECT n.ts, h.name AS host, n.iface, n.rx_bytes_per_s, n.tx_bytes_per_s,
        8 * (n.rx_bytes_per_s + n.tx_bytes_per_s) / 1e6 AS total_mbit_per_s,
@@ -1147,6 +1151,14 @@ SELECT d.ts, h.name AS host, d.dev, d.reads_per_s, d.writes_per_s, d.read_bytes_
 FROM disk_samples d JOIN host h ON h.id = d.host_id;
 COMMENT ON VIEW disk_io IS 'Disk I/O per tick and device, as iostat -x: operations and bytes per second, %util, await (ms), queue length.';
 
+-- Over 003's hw_samples: rows exist only where the PMU counted (none on a VM without one).
+CREATE VIEW hw_ipc AS
+SELECT w.ts, h.name AS host, CASE WHEN w.cpu < 0 THEN 'total' ELSE w.cpu::text END AS cpu,
+       w.ipc, w.cpi, w.ghz, w.instructions_per_s, w.cycles_per_s, w.branch_miss_pct,
+       w.llc_miss_pct, w.l1d_miss_pct, w.stall_backend_pct, w.core_counted_pct, w.reasons
+FROM hw_samples w JOIN host h ON h.id = w.host_id;
+COMMENT ON VIEW hw_ipc IS 'Instructions per cycle and the main hardware ratios per tick and CPU (cpu = ''total'' for all CPUs); core_counted_pct < 100 means multiplexed and scaled.';
+
 CREATE VIEW metrics_1m AS
 SELECT r.bucket AS time, h.name AS host, s.name AS metric, s.subsystem, s.instance, s.unit,
        r.sum / r.count AS value, r.min, r.max, r.count, r.sum, r.series_id
@@ -1160,11 +1172,11 @@ FROM rollup_1h r JOIN series s ON s.id = r.series_id JOIN host h ON h.id = s.hos
 COMMENT ON VIEW metrics_1h IS 'Every series per hour in long format, as metrics_1m. Complete hours only.';
 
 REVOKE ALL ON history_tier, history_source, series_metric, series, rollup_1m, rollup_1h,
-	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, metrics_1m, metrics_1h
-	FROM PUBLIC;
+	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, hw_ipc, metrics_1m,
+	metrics_1h FROM PUBLIC;
 GRANT SELECT ON history_tier, history_source, series_metric, series, rollup_1m, rollup_1h,
-	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, metrics_1m, metrics_1h
-	TO perfwatch_api, perfwatch_reader;
+	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, hw_ipc, metrics_1m,
+	metrics_1h TO perfwatch_api, perfwatch_reader;
 DO $$
 DECLARE
 	p record;
