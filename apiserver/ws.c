@@ -22,6 +22,8 @@
 
 #define WS_PATH	  "/live"
 #define WS_RX_MAX 1024
+/* Each client costs at most one frame in flight: this bounds the WebSocket side's memory. */
+#define WS_MAX_CLIENTS 256
 
 /* Per-connection state, allocated by lws; touched only on the lws thread. */
 struct ws_client {
@@ -93,11 +95,16 @@ ws_origin_ok(const char *origin, const char *host)
 	return strcasecmp(a, b) == 0;
 }
 
-/* Runs on: lws thread. Only /live is upgraded, and only from the dashboard's own host. */
+/* Runs on: lws thread. Only /live is upgraded, only from the dashboard's own host, up to a cap. */
 static int
-ws_filter(struct lws *wsi)
+ws_filter(struct ws *ws, struct lws *wsi)
 {
 	char uri[64] = "", origin[256] = "", host[256] = "";
+
+	if (ws->nclients >= WS_MAX_CLIENTS) {
+		log_warn("refusing WebSocket client: %d connected already", WS_MAX_CLIENTS);
+		return -1;
+	}
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0 ||
 	    strcmp(uri, WS_PATH) != 0) {
@@ -189,7 +196,7 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 	(void)len;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return ws_filter(wsi);
+		return ws_filter(ws, wsi);
 	case LWS_CALLBACK_ESTABLISHED:
 		ws_client_add(ws, c, wsi);
 		break;
