@@ -336,8 +336,9 @@ perf_caps_find_alias(const char *pmu_dir, const char *const *names, size_t n,
 	char path[512], err[256];
 
 	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/events/%s", pmu_dir, names[i]);
-		if (access(path, R_OK) == 0)
+		int len = snprintf(path, sizeof(path), "%s/events/%s", pmu_dir, names[i]);
+
+		if (len > 0 && (size_t)len < sizeof(path) && access(path, R_OK) == 0)
 			return perf_caps_pmu_event(pmu_dir, names[i], NULL, out, err, sizeof(err));
 	}
 	return -1;
