@@ -145,8 +145,11 @@ export class ChartView {
 				points: { show: false },
 				value: legendValue,
 			};
-			if (spec.stacked)
-				s.fill = alpha(l.color, 0.55);
+			/* Stacked layers are areas only: the edge of a layer that is 0 would hide the one below. */
+			if (spec.stacked) {
+				s.fill = alpha(l.color, 0.75);
+				s.width = 0;
+			}
 			else if (spec.fillFirst && i === 0)
 				s.fill = alpha(l.color, 0.15);
 			if (spec.dashed?.includes(l.label))

@@ -36,9 +36,11 @@ describe('derived values', () => {
 
 	it('derives memory used from total - available', () => {
 		const mem = memLayers(w);
-		expect(mem.map((l) => l.label)).toEqual(['used', 'cached', 'buffers', 'free', 'swap used']);
+		expect(mem.map((l) => l.label)).toEqual(['used', 'cached', 'buffers', 'free']);
 		expect(mem[0].values[0]).toBe(24589012 - 20000000);
-		expect(mem[4].values[0]).toBe(0);
+		const swap = new TimeWindow(300_000, 10);
+		swap.upsert(1, [['mem.swap_total_kb', 1000], ['mem.swap_free_kb', 250]]);
+		expect(memLayers(swap).find((l) => l.label === 'swap used')?.values).toEqual([750]);
 	});
 
 	it('folds irq+softirq and guest into one layer each', () => {

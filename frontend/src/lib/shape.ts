@@ -96,18 +96,20 @@ export function coreColor(i: number): string {
 	return CORE_COLORS[i % CORE_COLORS.length];
 }
 
-/* Memory series in kB: used = total - available, then cached, buffers, free, swap used. */
+/* Memory series in kB: used = total - available, cached, buffers, free; swap used if any. */
 export function memLayers(win: TimeWindow): Layer[] {
 	const c = (k: string) => win.column(`mem.${k}`);
 	const diff = (a: number, b: number) => Math.max(0, a - b);
-	return [
+	const layers: Layer[] = [
 		{ label: 'used', color: '#3b82f6', values: combine([c('total_kb'), c('available_kb')], diff) },
 		{ label: 'cached', color: '#10b981', values: c('cached_kb') },
 		{ label: 'buffers', color: '#a855f7', values: c('buffers_kb') },
 		{ label: 'free', color: '#94a3b8', values: c('free_kb') },
-		{ label: 'swap used', color: '#ef4444',
-		  values: combine([c('swap_total_kb'), c('swap_free_kb')], diff) },
 	];
+	if ((win.latest('mem.swap_total_kb') ?? 0) > 0)
+		layers.push({ label: 'swap used', color: '#ef4444',
+			values: combine([c('swap_total_kb'), c('swap_free_kb')], diff) });
+	return layers;
 }
 
 export function loadLayers(win: TimeWindow): Layer[] {
