@@ -1,15 +1,21 @@
 /*
- * The "fs" source: the mount table through a kept fd (re-parsed only when its text changed),
- * statvfs(3) on each real mount every tick; mounts of the host are reached through
- * <procfs>/1/root when the collector reads another root's /proc.
+ * The "fs" source: the mount table through a kept fd, re-read only when poll() on a second fd
+ * says the mount namespace changed; statvfs(3) on each real mount every tick. Mounts of the host
+ * are reached through <procfs>/1/root when the collector reads another root's /proc.
  */
 #include "collector/sources/filesystems.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "collector/procfile.h"
 #include "collector/scan.h"
@@ -39,6 +45,8 @@ struct filesystems_inst {
 
 struct filesystems_state {
 	struct procfile *pf;
+	int watch_fd;	     /* the same mount table, only polled: POLLPRI when it changed */
+	bool table_read;     /* the table was parsed at least once */
 	char root[PATH_MAX]; /* prefix for statvfs: "" or "<procfs>/1/root" */
 	char *last;	     /* the mount table text last parsed */
 	size_t last_len, last_cap;
@@ -148,15 +156,30 @@ filesystems_rebuild(struct filesystems_state *st, size_t n)
 	log_info("%zu real filesystems mounted", st->ninst);
 }
 
-/* Re-reads the mount table; re-parses it only when its text changed. */
+/* Returns true when the mount table may have changed since the last call. */
+static bool
+filesystems_table_changed(struct filesystems_state *st)
+{
+	struct pollfd pfd = {.fd = st->watch_fd, .events = POLLPRI};
+
+	if (!st->table_read || st->watch_fd < 0)
+		return true;
+	/* The kernel flags a mounts file POLLPRI | POLLERR once after each namespace change. */
+	return poll(&pfd, 1, 0) != 0;
+}
+
+/* Re-reads the mount table when it changed; re-parses it only when its text changed. */
 static int
 filesystems_read_table(struct filesystems_state *st)
 {
 	const char *text;
 	size_t len, n;
 
+	if (!filesystems_table_changed(st))
+		return 0;
 	if (procfile_read(st->pf, &text, &len) != 0)
 		return -1;
+	st->table_read = true;
 	if (st->last != NULL && len == st->last_len && memcmp(text, st->last, len) == 0)
 		return 0;
 	for (;;) {
@@ -180,6 +203,24 @@ filesystems_read_table(struct filesystems_state *st)
 	return 0;
 }
 
+/* Opens the mount table for polling; -1 (read every tick) when it is not a procfs file. */
+static int
+filesystems_watch(const char *path)
+{
+	struct statfs sfs;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_warn("cannot watch %s (%s): reading it every tick", path, strerror(errno));
+		return -1;
+	}
+	if (fstatfs(fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void *
 filesystems_init(const struct source_env *env, char *why, size_t whylen)
 {
@@ -192,6 +233,7 @@ filesystems_init(const struct source_env *env, char *why, size_t whylen)
 		free(st);
 		return NULL;
 	}
+	st->watch_fd = filesystems_watch(procfile_path(st->pf));
 	if (!own)
 		snprintf(st->root, sizeof(st->root), "%s/1/root", env->procfs);
 	st->stat_limit = (struct log_limit)LOG_LIMIT_INIT(600);
@@ -273,6 +315,8 @@ filesystems_fini(void *state)
 	if (st == NULL)
 		return;
 	procfile_free(st->pf);
+	if (st->watch_fd >= 0)
+		close(st->watch_fd);
 	free(st->last);
 	free(st->scratch);
 	free(st->inst);

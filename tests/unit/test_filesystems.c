@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -84,6 +86,42 @@ START_TEST(test_filesystems_statvfs_of_real_mounts)
 }
 END_TEST
 
+START_TEST(test_filesystems_polls_the_real_mount_table)
+{
+	char src[64], dst[64], why[256];
+	struct source_env env = {.procfs = "/proc", .sysfs = "/sys"};
+	void *st;
+	json_t *f;
+
+	/* A private mount namespace: the bind mount below is seen by nobody else. */
+	ck_assert_msg(unshare(CLONE_NEWNS) == 0, "needs root for unshare(CLONE_NEWNS)");
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	fx_tmpdir(src, sizeof(src));
+	fx_tmpdir(dst, sizeof(dst));
+	st = filesystems_source.init(&env, why, sizeof(why));
+	ck_assert_ptr_nonnull(st);
+	f = fx_tick(&filesystems_source, st, 0, 0);
+	ck_assert_ptr_nonnull(fx_row(json_object_get(f, "fs"), "mount", "/"));
+	ck_assert_ptr_null(fx_row(json_object_get(f, "fs"), "mount", dst));
+	json_decref(f);
+	f = fx_tick(&filesystems_source, st, 1, 1.0); /* nothing changed: the same rows */
+	ck_assert_ptr_null(fx_row(json_object_get(f, "fs"), "mount", dst));
+	json_decref(f);
+
+	ck_assert_int_eq(mount(src, dst, NULL, MS_BIND, NULL), 0);
+	f = fx_tick(&filesystems_source, st, 2, 1.0);
+	ck_assert_ptr_nonnull(fx_row(json_object_get(f, "fs"), "mount", dst));
+	json_decref(f);
+	ck_assert_int_eq(umount2(dst, 0), 0);
+	f = fx_tick(&filesystems_source, st, 3, 1.0);
+	ck_assert_ptr_null(fx_row(json_object_get(f, "fs"), "mount", dst));
+	json_decref(f);
+	filesystems_source.fini(st);
+	ck_assert_int_eq(rmdir(src), 0);
+	ck_assert_int_eq(rmdir(dst), 0);
+}
+END_TEST
+
 Suite *
 filesystems_suite(void)
 {
@@ -92,6 +130,7 @@ filesystems_suite(void)
 
 	tcase_add_test(tc, test_filesystems_parse_fixtures);
 	tcase_add_test(tc, test_filesystems_statvfs_of_real_mounts);
+	tcase_add_test(tc, test_filesystems_polls_the_real_mount_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
