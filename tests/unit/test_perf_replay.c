@@ -58,6 +58,12 @@ START_TEST(test_perf_replay_synthetic_trace_through_aggregation)
 	ck_assert_double_eq_tol(json_real_value(json_object_get(core1, "l1d_hit_pct")), 88, 1e-3);
 	ck_assert_double_eq_tol(json_real_value(json_object_get(core0, "cache_counted_pct")), 50,
 				1e-9);
+	/* The L1/TLB group counted half the time: its rate is scaled back to the model's 0.05 %
+	 * dTLB misses per instruction. */
+	ck_assert_double_eq_tol(
+		json_real_value(json_object_get(core0, "dtlb_load_misses_per_s")) /
+			json_real_value(json_object_get(core0, "instructions_per_s")),
+		0.0005, 1e-8);
 	ck_assert(json_is_null(json_object_get(json_object_get(json_object_get(sec, "hw"), "total"),
 					       "stall_frontend_pct")));
 	ck_assert_ptr_null(json_object_get(core0, "stall_frontend_pct"));
