@@ -181,7 +181,7 @@ live_new(struct event_base *base, const char *conninfo, struct fanout *f)
 	lv->latest_dt_ms = -1;
 	lv->bad_limit.every = 100;
 	lv->drop_limit.every = 100;
-	lv->listen = pg_async_new(base, conninfo, "listen", &cbs);
+	lv->listen = pg_async_new(base, conninfo, "listen", 1, NULL, &cbs);
 	return lv;
 }
 

@@ -34,6 +34,10 @@
 /* A client more frames behind than this skips to the newest. */
 #define MAIN_CLIENT_BACKLOG 16
 #define MAIN_MAX_FRAME	    (1 << 20)
+/* HTTP queries run on a few connections, so one slow statement does not hold up the rest. */
+#define MAIN_QUERY_CONNS 3
+/* No statement may hold an HTTP request for long. */
+#define MAIN_QUERY_OPTIONS "-c statement_timeout=10s"
 
 static const struct conf_entry main_conf_table[] = {
 	{"db", CONF_STRING, offsetof(struct api_conf, db), "dbname=perfwatch user=perfwatch_api", 0,
@@ -85,24 +89,6 @@ main_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-static void
-main_statement_timeout_done(const PGresult *res, void *arg)
-{
-	(void)arg;
-	if (res != NULL && PQresultStatus(res) != PGRES_COMMAND_OK)
-		log_warn("cannot set statement_timeout: %.*s",
-			 (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
-}
-
-/* No query may hold an HTTP request for long. */
-static void
-main_query_up(struct pg_async *pg, void *arg)
-{
-	if (pg_async_query(pg, "SET statement_timeout = '10s'", 0, NULL,
-			   main_statement_timeout_done, arg) != 0)
-		log_warn("cannot queue SET statement_timeout");
-}
-
 static int
 main_load_conf(struct api_conf *conf, int argc, char **argv)
 {
@@ -132,7 +118,6 @@ static int
 main_run(const struct api_conf *conf)
 {
 	struct api api = {.conf = conf};
-	struct pg_async_callbacks qcbs = {main_query_up, NULL, NULL, NULL};
 	struct event *sigint = NULL, *sigterm = NULL;
 	struct fanout *fanout = NULL;
 	struct http *http = NULL;
@@ -154,7 +139,8 @@ main_run(const struct api_conf *conf)
 	fanout = fanout_new(MAIN_RING_FRAMES, MAIN_CLIENT_BACKLOG, ws_headroom(), MAIN_MAX_FRAME);
 	if ((ws = ws_start(conf->http_addr, conf->ws_port, fanout)) == NULL)
 		goto fail;
-	api.pg = pg_async_new(api.base, conf->db, "query", &qcbs);
+	api.pg = pg_async_new(api.base, conf->db, "query", MAIN_QUERY_CONNS, MAIN_QUERY_OPTIONS,
+			      NULL);
 	api.live = live_new(api.base, conf->db, fanout);
 	mt = maintain_new(api.base, conf->db);
 	if ((http = http_new(&api)) == NULL)

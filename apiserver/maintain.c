@@ -78,7 +78,7 @@ maintain_new(struct event_base *base, const char *conninfo)
 {
 	struct maintain *mt = xcalloc(1, sizeof(*mt));
 
-	mt->pg = pg_async_new(base, conninfo, "maintain", NULL);
+	mt->pg = pg_async_new(base, conninfo, "maintain", 1, NULL, NULL);
 	mt->timer = evtimer_new(base, maintain_tick, mt);
 	maintain_schedule(mt, MAINTAIN_FIRST_S);
 	return mt;

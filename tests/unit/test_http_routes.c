@@ -86,7 +86,7 @@ setup(void)
 	snprintf(path, sizeof(path), "%s/www", fx.dir);
 	fx.api.static_root = realpath(path, NULL);
 	fx.fanout = fanout_new(4, 2, 16, 1024);
-	fx.api.pg = pg_async_new(fx.api.base, NO_DB, "query", NULL);
+	fx.api.pg = pg_async_new(fx.api.base, NO_DB, "query", 2, "-c statement_timeout=1s", NULL);
 	fx.api.live = live_new(fx.api.base, NO_DB, fx.fanout);
 	fx.http = http_new(&fx.api);
 	ck_assert_ptr_nonnull(fx.http);
