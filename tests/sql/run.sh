@@ -40,14 +40,39 @@ for f in "$root"/migrations/[0-9][0-9][0-9]_*.sql; do
 	psql -d perfwatch_template -c "INSERT INTO schema_migrations (version, name) VALUES (${name%%_*}, '${name#*_}')" >/dev/null
 done
 psql -d perfwatch_template -f "$here/helpers.sql" >/dev/null
+psql -d perfwatch_template -f "$here/generate.sql" >/dev/null
+
+# Runs every ```sql block of docs/sql.md in database $1 as perfwatch_reader: each must succeed
+# and return a row; a "-- expect: X" line in a block must be the first column of the first row.
+cookbook() {
+	awk -v dir="$tmp" '
+		/^```sql/ { n++; f = sprintf("%s/q%02d.sql", dir, n); inq = 1; next }
+		/^```/ { inq = 0; next }
+		inq { print > f }' "$root/docs/sql.md"
+	for q in "$tmp"/q*.sql; do
+		want=$(sed -n 's/^-- expect: //p' "$q")
+		if ! got=$( (echo "SET ROLE perfwatch_reader;"; cat "$q") |
+			psql -d "$1" -A -t -F '|' 2>&1); then
+			echo "not ok - cookbook $(basename "$q"): $got"
+			return 1
+		fi
+		first=$(printf '%s\n' "$got" | sed -n '1p' | cut -d'|' -f1)
+		if [ -z "$got" ] || { [ -n "$want" ] && [ "$first" != "$want" ]; }; then
+			echo "not ok - cookbook $(basename "$q"): want '$want', got: $(printf '%s' "$got" | head -3)"
+			return 1
+		fi
+		echo "ok - cookbook $(basename "$q") as perfwatch_reader: $(printf '%s\n' "$got" | wc -l) rows${want:+, first '$want'}"
+	done
+}
 
 [ $# -gt 0 ] || set -- "$here"/history_*.sql
 fail=0
 for t in "$@"; do
 	db=t_$(basename "$t" .sql)
 	createdb -T perfwatch_template "$db"
-	if psql -d "$db" -f "$t" >"$tmp/out" 2>&1; then
-		sed -n 's/^.*NOTICE:  //p' "$tmp/out"
+	if psql -d "$db" -f "$t" >"$tmp/out" 2>&1 &&
+		{ [ "$(basename "$t")" != history_cookbook.sql ] || cookbook "$db" >>"$tmp/out"; }; then
+		sed -n 's/^.*NOTICE:  //p; /^ok - cookbook/p' "$tmp/out"
 		echo "PASS $(basename "$t")"
 	else
 		sed 's/^psql:[^ ]* //' "$tmp/out"
