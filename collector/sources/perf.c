@@ -96,15 +96,18 @@ perf_encode_events(struct perf_state *st)
 	}
 }
 
-/* Adds fd as a member of g, or closes it when the kernel will not say its id. */
-static void
+/* Adds fd as a member of g; false (fd closed, errno set) when the kernel will not say its id. */
+static bool
 perf_group_add(struct perf_group_fds *g, int fd, enum perf_frame_event ev)
 {
 	uint64_t id;
 
-	if (ioctl(fd, PERF_EVENT_IOC_ID, &id) != 0 || g->n >= PERF_MAX_MEMBERS) {
+	if (g->n >= PERF_MAX_MEMBERS || ioctl(fd, PERF_EVENT_IOC_ID, &id) != 0) {
+		int err = g->n >= PERF_MAX_MEMBERS ? E2BIG : errno;
+
 		close(fd);
-		return;
+		errno = err;
+		return false;
 	}
 	if (g->leader < 0)
 		g->leader = fd;
@@ -112,6 +115,7 @@ perf_group_add(struct perf_group_fds *g, int fd, enum perf_frame_event ev)
 	g->id[g->n] = id;
 	g->ev[g->n] = ev;
 	g->n++;
+	return true;
 }
 
 /* Opens group grp on CPU index ci; every event that fails gets its reason in the frame. */
@@ -137,8 +141,7 @@ perf_open_group(struct perf_state *st, unsigned ci, enum perf_frame_group grp)
 		attr = r->attr;
 		attr.disabled = g->leader < 0;
 		fd = perf_open(&attr, st->cpu_ids[ci], g->leader);
-		if (fd >= 0) {
-			perf_group_add(g, fd, e);
+		if (fd >= 0 && perf_group_add(g, fd, e)) {
 			r->opened++;
 			continue;
 		}
@@ -222,7 +225,8 @@ perf_open_bw_pmus(struct perf_state *st, char *why, size_t whylen)
 				return false;
 			}
 			/* Members are indexed 0 (read) and 1 (write) in st->values. */
-			perf_group_add(g, fd, (enum perf_frame_event)k);
+			if (!perf_group_add(g, fd, (enum perf_frame_event)k))
+				break;
 		}
 		if (g->n != 2 ||
 		    ioctl(g->leader, PERF_EVENT_IOC_ENABLE, PERF_IOC_FLAG_GROUP) != 0) {
