@@ -24,6 +24,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 		password_encryption = scram-sha-256
 		timezone = 'UTC'
 		log_timezone = 'UTC'
+		jit = off
 	CONF
 	# The superuser only over the socket inside this container; everyone else with a password.
 	cat >"$PGDATA/pg_hba.conf" <<-HBA
