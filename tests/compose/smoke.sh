@@ -120,7 +120,7 @@ fi
 # ---- build, up, health --------------------------------------------------------------------------
 say "build (log: $ART/build.log)"
 t0=$(now_ms)
-compose build >"$ART/build.log" 2>&1 || { tail -n 40 "$ART/build.log" >&2; exit 1; }
+compose build --force-rm >"$ART/build.log" 2>&1 || { tail -n 40 "$ART/build.log" >&2; exit 1; }
 build_ms=$(($(now_ms) - t0))
 
 say "up -d (HTTP on 127.0.0.1:$PERFWATCH_HTTP_PORT, WebSocket on $PERFWATCH_WS_PORT)"
