@@ -26,6 +26,9 @@ const struct conf_entry collector_conf_table[] = {
 	 "nominal CPU MHz for the frequency from ref-cycles (0: from cpufreq or the model name)"},
 	{"perf-peak-gbs", CONF_DOUBLE, F(perf_peak_gbs), "0", 0, 100000,
 	 "peak memory bandwidth in GB/s for the utilisation percentage (0: unknown)"},
+	{"disk-exclude", CONF_STRING, F(disk_exclude), "loop,ram", 0, 0,
+	 "comma-separated block device name prefixes left out of the disk metrics (partitions "
+	 "always are)"},
 };
 const size_t collector_conf_table_len = ARRAY_LEN(collector_conf_table);
 

@@ -22,6 +22,7 @@ struct collector_conf {
 	char *perf_replay;	 /* counter trace replayed instead of perf_event; "" = live */
 	double perf_nominal_mhz; /* nominal (TSC) MHz for GHz from ref-cycles; 0 = discover */
 	double perf_peak_gbs;	 /* peak memory bandwidth for utilisation; 0 = unknown */
+	char *disk_exclude;	 /* comma-separated device name prefixes the disk source skips */
 };
 
 /* The table behind --help, PERFWATCH_* and the flags. */

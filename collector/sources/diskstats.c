@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "collector/collector_conf.h"
 #include "collector/procfile.h"
 #include "collector/scan.h"
 #include "collector/sources/counter.h"
@@ -22,8 +23,9 @@
 /* Sectors in /proc/diskstats are always 512 bytes, whatever the device's block size. */
 #define DISKSTATS_SECTOR 512.0
 
-/* Device name prefixes left out by default: they are not disks. */
-static const char *const diskstats_excluded[] = {"loop", "ram"};
+/* Device name prefixes left out without a configuration (--disk-exclude's default). */
+#define DISKSTATS_EXCLUDE_DEFAULT "loop,ram"
+#define DISKSTATS_MAX_EXCLUDE	  16
 
 struct diskstats_inst {
 	char name[32];
@@ -44,6 +46,8 @@ struct diskstats_state {
 	size_t scratch_cap;
 	struct diskstats_inst *inst;
 	size_t ninst, inst_cap;
+	char exclude[DISKSTATS_MAX_EXCLUDE][32]; /* device name prefixes left out */
+	size_t nexclude;
 	struct log_limit parse_limit;
 };
 
@@ -123,8 +127,8 @@ diskstats_is_tracked(const struct diskstats_state *st, const char *name)
 	struct stat sb;
 	int n;
 
-	for (size_t i = 0; i < ARRAY_LEN(diskstats_excluded); i++)
-		if (strncmp(name, diskstats_excluded[i], strlen(diskstats_excluded[i])) == 0)
+	for (size_t i = 0; i < st->nexclude; i++)
+		if (strncmp(name, st->exclude[i], strlen(st->exclude[i])) == 0)
 			return false;
 	n = snprintf(path, sizeof(path), "%s/block/%s", st->sysfs, name);
 	if (n < 0 || (size_t)n >= sizeof(path))
@@ -224,11 +228,42 @@ diskstats_read(struct diskstats_state *st, size_t *n)
 	}
 }
 
+/* Splits "loop,ram" into st->exclude; returns 0, or -1 with a sentence in why. */
+static int
+diskstats_set_exclude(struct diskstats_state *st, const char *list, char *why, size_t whylen)
+{
+	const char *p = list, *comma;
+	size_t len;
+
+	while (*p != '\0') {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len >= sizeof(st->exclude[0]) || st->nexclude == DISKSTATS_MAX_EXCLUDE) {
+			snprintf(why, whylen,
+				 "--disk-exclude '%s': at most %d prefixes of 31 bytes", list,
+				 DISKSTATS_MAX_EXCLUDE);
+			return -1;
+		}
+		if (len > 0) {
+			memcpy(st->exclude[st->nexclude], p, len);
+			st->exclude[st->nexclude++][len] = '\0';
+		}
+		p += len + (comma != NULL);
+	}
+	return 0;
+}
+
 static void *
 diskstats_init(const struct source_env *env, char *why, size_t whylen)
 {
 	struct diskstats_state *st = xcalloc(1, sizeof(*st));
 
+	if (diskstats_set_exclude(
+		    st, env->conf != NULL ? env->conf->disk_exclude : DISKSTATS_EXCLUDE_DEFAULT,
+		    why, whylen) != 0) {
+		free(st);
+		return NULL;
+	}
 	st->pf = procfile_open(env->procfs, "diskstats", 4096, why, whylen);
 	if (st->pf == NULL) {
 		free(st);

@@ -53,7 +53,10 @@ unsigned diskstats_field_bits(enum diskstats_field i);
 MUST_CHECK int diskstats_parse(const char *text, size_t len, struct diskstats_dev *out, size_t cap,
 			       size_t *n);
 
-/* The "disk" source: one frame row per whole block device (not partitions, loop or ram). */
+/*
+ * The "disk" source: one frame row per whole block device; partitions and the name prefixes of
+ * env->conf->disk_exclude ("loop,ram" without a configuration) are left out.
+ */
 extern const struct source_ops diskstats_source;
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/collector_conf.h"
 #include "collector/sources/diskstats.h"
 #include "os_fixture.h"
 #include "unit_suites.h"
@@ -146,6 +147,43 @@ START_TEST(test_diskstats_iostat_figures_wrap_reset_hotplug)
 }
 END_TEST
 
+START_TEST(test_diskstats_exclude_is_configurable)
+{
+	char proc[1024], sys[1024], why[256] = "", list[] = "nvme,dm-,loop", bad[200];
+	struct collector_conf conf = {.disk_exclude = list};
+	struct source_env env = {.procfs = proc, .sysfs = sys, .conf = &conf};
+	void *st;
+	json_t *f, *rows;
+
+	snprintf(proc, sizeof(proc), "%s", fx_dir("proc/linux-5.4"));
+	snprintf(sys, sizeof(sys), "%s", fx_dir("sys/linux-5.4"));
+	st = diskstats_source.init(&env, why, sizeof(why));
+	ck_assert_ptr_nonnull(st);
+	json_decref(fx_tick(&diskstats_source, st, 0, 0));
+	f = fx_tick(&diskstats_source, st, 1, 1.0);
+	rows = json_object_get(f, "disk");
+	ck_assert_uint_eq(json_array_size(rows), 1);
+	ck_assert_ptr_nonnull(fx_row(rows, "dev", "sda"));
+	json_decref(f);
+	diskstats_source.fini(st);
+
+	/* An empty list keeps loop devices too (but never partitions). */
+	conf.disk_exclude = list + strlen(list);
+	st = diskstats_source.init(&env, why, sizeof(why));
+	json_decref(fx_tick(&diskstats_source, st, 0, 0));
+	f = fx_tick(&diskstats_source, st, 1, 1.0);
+	ck_assert_uint_eq(json_array_size(json_object_get(f, "disk")), 7);
+	json_decref(f);
+	diskstats_source.fini(st);
+
+	memset(bad, 'x', sizeof(bad) - 1);
+	bad[sizeof(bad) - 1] = '\0';
+	conf.disk_exclude = bad;
+	ck_assert_ptr_null(diskstats_source.init(&env, why, sizeof(why)));
+	ck_assert_ptr_nonnull(strstr(why, "--disk-exclude"));
+}
+END_TEST
+
 Suite *
 diskstats_suite(void)
 {
@@ -156,6 +194,7 @@ diskstats_suite(void)
 	tcase_add_test(tc, test_diskstats_parse_edge_lines);
 	tcase_add_test(tc, test_diskstats_whole_devices_only);
 	tcase_add_test(tc, test_diskstats_iostat_figures_wrap_reset_hotplug);
+	tcase_add_test(tc, test_diskstats_exclude_is_configurable);
 	suite_add_tcase(s, tc);
 	return s;
 }
