@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "collector/perf_math.h"
+#include "common/xalloc.h"
 
 #define PERF_CAPS_DEVICES "bus/event_source/devices"
 
@@ -143,13 +144,11 @@ perf_caps_list_pmus(const char *sysfs, struct perf_caps *caps)
 		return;
 	while ((de = readdir(d)) != NULL && n < ARRAY_LEN(names)) {
 		if (de->d_name[0] != '.')
-			names[n++] = strdup(de->d_name);
+			names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), perf_caps_name_cmp);
 	for (size_t i = 0; i < n; i++) {
-		if (names[i] == NULL)
-			continue;
 		if (caps->core_pmu[0] == '\0' && perf_caps_is_core_pmu(names[i]))
 			snprintf(caps->core_pmu, sizeof(caps->core_pmu), "%s", names[i]);
 		if (used + strlen(names[i]) + 2 < sizeof(caps->pmus))
