@@ -155,13 +155,16 @@ test('OS metrics agree with mpstat, iostat, sar and vmstat over the same seconds
 	await sleep(WARMUP * 1000);
 
 	const t0 = Date.now();
-	const [mp, io, sarNet, sarB, vm] = await Promise.all([
+	const [mp, io, sarNet, sarB, vm, vma, soft] = await Promise.all([
 		run('mpstat', ['-u', '1', String(WINDOW)]),
 		run('iostat', ['-dxky', dev, '1', String(WINDOW)]),
 		run('sar', ['-n', 'DEV,TCP', '1', String(WINDOW)]),
 		run('sar', ['-B', '1', String(WINDOW)]),
 		run('vmstat', ['-n', '-w', '1', String(WINDOW + 1)]),
+		run('vmstat', ['-a', '-n', '-w', '1', String(WINDOW + 1)]),
+		run('mpstat', ['-I', 'SCPU', '1', String(WINDOW)]),
 	]);
+	const dfOut = await run('df', ['-B1', '--output=target,size,used,avail', tmp]);
 	const t1 = Date.now();
 	await Promise.all(loads);
 	await sleep(1500); /* the collector's sample for the window's last second is stored */
@@ -169,8 +172,15 @@ test('OS metrics agree with mpstat, iostat, sar and vmstat over the same seconds
 	/* A tool's k-th line covers (t0 + k - 1, t0 + k]; a PerfWatch row at ts covers (ts - dt, ts]. */
 	const from = t0 + 500;
 	const to = t1 + 500;
-	const cpu = await ours(['cpu.usr', 'cpu.nice', 'cpu.sys', 'cpu.idle', 'cpu.iowait'], 'total', from, to);
-	const mem = await ours(['mem.free_kb', 'mem.buffers_kb', 'mem.total_kb'], null, from, to);
+	const cpu = await ours(['cpu.usr', 'cpu.nice', 'cpu.sys', 'cpu.idle', 'cpu.iowait',
+		'cpu.ctxt_per_s', 'cpu.intr_per_s'], 'total', from, to);
+	const mem = await ours(['mem.free_kb', 'mem.buffers_kb', 'mem.total_kb', 'mem.active_kb',
+		'mem.inactive_kb'], null, from, to);
+	const sirq = await ours(['softirqs.net_rx_per_s', 'softirqs.timer_per_s', 'softirqs.block_per_s'],
+		null, from, to);
+	const [dfMount, dfSize, dfUsed, dfAvail] = dfOut.trim().split('\n')[1].trim().split(/\s+/);
+	const fsNow = await ours(['fs.size_bytes', 'fs.used_bytes', 'fs.avail_bytes'], dfMount,
+		t1 - 2000, Date.now());
 	const vms = await ours(['vmstat.minor_faults_per_s', 'vmstat.major_faults_per_s',
 		'vmstat.page_in_kb_per_s', 'vmstat.page_out_kb_per_s'], null, from, to);
 	const disk = await ours(['disk.reads_per_s', 'disk.writes_per_s', 'disk.read_bytes_per_s',
@@ -187,6 +197,17 @@ test('OS metrics agree with mpstat, iostat, sar and vmstat over the same seconds
 	const tcpRows = table(sarNet).filter((r) => 'iseg/s' in r);
 	const bRows = table(sarB);
 	const vmRows = vmstatRows(vm);
+	const vmaRows = vmstatRows(vma);
+	/* mpstat -I SCPU: one row per CPU and second; sum the CPUs of each second. */
+	const softRows = Object.values(table(soft).filter((r) => r.CPU !== 'all').reduce((acc, r, i) => {
+		const k = Math.floor(i / os.cpus().length);
+		acc[k] = acc[k] || {};
+		for (const [col, v] of Object.entries(r))
+			if (typeof v === 'number')
+				acc[k][col] = (acc[k][col] || 0) + v;
+		return acc;
+	}, {}));
+	const last = (xs) => xs[xs.length - 1];
 	const total = mean(mem['mem.total_kb']);
 	const sum = (a, b) => a.map((x, i) => x + b[i]);
 	const m = (rows, col) => mean(rows.map((r) => r[col]));
@@ -197,7 +218,14 @@ test('OS metrics agree with mpstat, iostat, sar and vmstat over the same seconds
 		['cpu sys %', mean(cpu['cpu.sys']), m(mpRows, '%sys'), 3, 0, 'mpstat %sys'],
 		['cpu idle %', mean(cpu['cpu.idle']), m(mpRows, '%idle'), 3, 0, 'mpstat %idle'],
 		['cpu iowait %', mean(cpu['cpu.iowait']), m(mpRows, '%iowait'), 3, 0, 'mpstat %iowait'],
+		['context switches /s', mean(cpu['cpu.ctxt_per_s']), m(vmRows, 'cs'), 50, 0.10, 'vmstat cs'],
+		['interrupts /s', mean(cpu['cpu.intr_per_s']), m(vmRows, 'in'), 50, 0.10, 'vmstat in'],
+		['softirq NET_RX /s', mean(sirq['softirqs.net_rx_per_s']), m(softRows, 'NET_RX/s'), 20, 0.10, 'mpstat -I SCPU NET_RX/s'],
+		['softirq TIMER /s', mean(sirq['softirqs.timer_per_s']), m(softRows, 'TIMER/s'), 20, 0.10, 'mpstat -I SCPU TIMER/s'],
+		['softirq BLOCK /s', mean(sirq['softirqs.block_per_s']), m(softRows, 'BLOCK/s'), 20, 0.10, 'mpstat -I SCPU BLOCK/s'],
 		['mem free KiB', mean(mem['mem.free_kb']), m(vmRows, 'free'), 0.02 * total, 0, 'vmstat free'],
+		['mem active KiB', mean(mem['mem.active_kb']), m(vmaRows, 'active'), 0.02 * total, 0, 'vmstat -a active'],
+		['mem inactive KiB', mean(mem['mem.inactive_kb']), m(vmaRows, 'inact'), 0.02 * total, 0, 'vmstat -a inact'],
 		['mem buffers KiB', mean(mem['mem.buffers_kb']), m(vmRows, 'buff'), 0.02 * total, 0, 'vmstat buff'],
 		['page faults /s', mean(sum(vms['vmstat.minor_faults_per_s'], vms['vmstat.major_faults_per_s'])), m(bRows, 'fault/s'), 50, 0.10, 'sar -B fault/s'],
 		['major faults /s', mean(vms['vmstat.major_faults_per_s']), m(bRows, 'majflt/s'), 5, 0.10, 'sar -B majflt/s'],
@@ -217,6 +245,10 @@ test('OS metrics agree with mpstat, iostat, sar and vmstat over the same seconds
 		['tcp in segments/s', mean(tcp['tcp.in_segs_per_s']), m(tcpRows, 'iseg/s'), 10, 0.05, 'sar -n TCP iseg/s'],
 		['tcp out segments/s', mean(tcp['tcp.out_segs_per_s']), m(tcpRows, 'oseg/s'), 10, 0.05, 'sar -n TCP oseg/s'],
 		['tcp active opens/s', mean(tcp['tcp.active_opens_per_s']), m(tcpRows, 'active/s'), 1, 0, 'sar -n TCP active/s'],
+		/* df runs once, after the window: compare with PerfWatch's newest sample. */
+		[`fs ${dfMount} size GiB`, last(fsNow['fs.size_bytes']) / 2 ** 30, Number(dfSize) / 2 ** 30, 0.01, 0, 'df size'],
+		[`fs ${dfMount} used GiB`, last(fsNow['fs.used_bytes']) / 2 ** 30, Number(dfUsed) / 2 ** 30, 0.5, 0, 'df used'],
+		[`fs ${dfMount} avail GiB`, last(fsNow['fs.avail_bytes']) / 2 ** 30, Number(dfAvail) / 2 ** 30, 0.5, 0, 'df avail'],
 	];
 
 	const lines = ['| metric | PerfWatch | tool | tool column | tolerance | ok |', '|---|---|---|---|---|---|'];
