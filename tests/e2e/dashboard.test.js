@@ -255,6 +255,20 @@ describe('dashboard in Chromium', () => {
 		assert.ok(after.points > down.points + 4, 'the missed ticks are painted');
 	});
 
+	it('says when the collector goes silent, and recovers when it is back', async () => {
+		await stack.services.collector.stop();
+		const stale = await waitUntil('the no-data state', async () => {
+			const r = await readPage(page);
+			return r.conn === 'stale' && r.banner ? r : null;
+		}, 20000, page);
+		assert.match(stale.banner, /collector/i);
+		await stack.startCollector();
+		await waitUntil('live again', async () => {
+			const r = await readPage(page);
+			return r.conn === 'live' && r.banner === null && r.lastTs > stale.lastTs ? r : null;
+		}, 20000, page);
+	});
+
 	it('saves light and dark screenshots', async () => {
 		await page.reload({ waitUntil: 'load' });
 		await waitUntil('a full window', async () => {

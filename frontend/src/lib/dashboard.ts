@@ -43,6 +43,8 @@ export interface DashState {
 	/* ts (ms) of the oldest tick painted: with `points`, tells whether the window has gaps. */
 	firstTs: number | null;
 	paints: number;
+	/* Milliseconds the last repaint took (all charts and tiles). */
+	drawMs: number;
 	framesReceived: number;
 	points: number;
 	unavailable: Record<string, string>;
@@ -59,6 +61,7 @@ export class Dashboard {
 		paintedTs: null,
 		firstTs: null,
 		paints: 0,
+		drawMs: 0,
 		framesReceived: 0,
 		points: 0,
 		unavailable: {},
@@ -249,6 +252,7 @@ export class Dashboard {
 	}
 
 	private draw(): void {
+		const t0 = performance.now();
 		let points = 0;
 		for (const c of this.charts)
 			points = Math.max(points, c.update(this.win));
@@ -260,5 +264,9 @@ export class Dashboard {
 		this.state.paintedTs = this.win.lastTs;
 		this.state.firstTs = this.win.firstTs;
 		this.state.paints++;
+		/* uPlot paints in a microtask queued by setData: this one runs after those. */
+		queueMicrotask(() => {
+			this.state.drawMs = Math.round((performance.now() - t0) * 100) / 100;
+		});
 	}
 }
