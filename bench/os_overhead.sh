@@ -3,7 +3,8 @@
 # collectors, scraped once per second) and netdata (1 s), and with the read floor (the same
 # /proc and /sys files through kept fds, pread once per second: bench/os_overhead_floor.c), all
 # running at once over the same window; then malloc calls per tick in the steady state
-# (bench/collector/malloc_count.c). Prints a markdown table; bench/README-os.md has a run.
+# (bench/collector/malloc_count.c) and each source's share (bench/os_sources.c). Prints markdown
+# tables; bench/README-os.md has a run.
 # usage: bench/os_overhead.sh BUILD_DIR [SECONDS]   (BUILD_DIR: a build without sanitizers)
 # Needs root (netdata, the cluster owner), apt-get install prometheus-node-exporter netdata curl.
 set -euo pipefail
@@ -153,8 +154,14 @@ awk -v c="$COL_MS" -v f="$FLOOR_MS" -v n="$NE_MS" 'BEGIN {
 	printf "\ncollector / floor = %.2f (target <= 2); node_exporter / collector = %.1f (target >= 20)\n",
 	       c / f, n / c }'
 
-pw_say "malloc calls per tick in the steady state (two runs at 0.1 s, difference per extra tick)"
 for p in "$COL" "$NE" "$ND" "$FLOOR"; do kill -TERM "$p" 2>/dev/null || true; done
+pw_say "per source: thread CPU of sample() and encode() per tick (bench/os_sources.c, 30 ticks at 1 s)"
+cc -std=c11 -D_GNU_SOURCE -O2 -I"$PW_ROOT" -I"$BUILD/common/gen" -o "$TMP/os_sources" \
+	"$PW_ROOT/bench/os_sources.c" "$BUILD/collector/libperfwatch-collector-core.a" \
+	"$BUILD/common/libperfwatch-common.a" -ljansson -lpq -lpfm -lm
+"$TMP/os_sources" 30 2>/dev/null
+
+pw_say "malloc calls per tick in the steady state (two runs at 0.1 s, difference per extra tick)"
 cc -O2 -shared -fPIC -o "$TMP/malloc_count.so" "$PW_ROOT/bench/collector/malloc_count.c" -ldl
 mrun() {
 	LD_PRELOAD="$TMP/malloc_count.so" "$COLLECTOR" --db "$(conn perfwatch_collector)" \

@@ -131,7 +131,7 @@ filesystems_parse(const char *text, size_t len, struct filesystems_mount *out, s
 static void
 filesystems_rebuild(struct filesystems_state *st, size_t n)
 {
-	size_t k;
+	size_t k, before = st->ninst;
 
 	st->ninst = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -153,7 +153,9 @@ filesystems_rebuild(struct filesystems_state *st, size_t n)
 		st->inst[k].m = *m;
 		st->inst[k].ok = false;
 	}
-	log_info("%zu real filesystems mounted", st->ninst);
+	/* Container start-ups rewrite the table often; say something only when it matters. */
+	if (st->ninst != before || !st->table_read)
+		log_info("%zu real filesystems mounted", st->ninst);
 }
 
 /* Returns true when the mount table may have changed since the last call. */
@@ -177,15 +179,18 @@ filesystems_read_table(struct filesystems_state *st)
 
 	if (!filesystems_table_changed(st))
 		return 0;
-	if (procfile_read(st->pf, &text, &len) != 0)
+	/* Until a read and parse succeed, poll() is not trusted: its event was consumed. */
+	if (procfile_read(st->pf, &text, &len) != 0) {
+		st->table_read = false;
 		return -1;
-	st->table_read = true;
+	}
 	if (st->last != NULL && len == st->last_len && memcmp(text, st->last, len) == 0)
 		return 0;
 	for (;;) {
 		if (filesystems_parse(text, len, st->scratch, st->scratch_cap, &n) != 0) {
 			log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
 				    procfile_path(st->pf));
+			st->table_read = false;
 			return -1;
 		}
 		if (n <= st->scratch_cap)
@@ -200,6 +205,7 @@ filesystems_read_table(struct filesystems_state *st)
 	memcpy(st->last, text, len);
 	st->last_len = len;
 	filesystems_rebuild(st, n);
+	st->table_read = true;
 	return 0;
 }
 
