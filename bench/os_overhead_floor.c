@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define FLOOR_MAX_FILES 256
-#define FLOOR_BUF (256 * 1024)
+#define FLOOR_BUF	(256 * 1024)
 
 static char floor_buf[FLOOR_BUF];
 
@@ -66,8 +66,9 @@ main(int argc, char **argv)
 		}
 	}
 	if (interval <= 0 || nfds == 0) {
-		fprintf(stderr, "usage: os_overhead_floor [-i SECONDS] [-n TICKS] [--statvfs PATH]... "
-				"FILE...\n");
+		fprintf(stderr,
+			"usage: os_overhead_floor [-i SECONDS] [-n TICKS] [--statvfs PATH]... "
+			"FILE...\n");
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &next);

@@ -39,7 +39,8 @@ main(int argc, char **argv)
 	double t;
 
 	memset(&conf, 0, sizeof(conf));
-	if (rows == NULL || ticks < 2 || collector_conf_load(&conf, 1, cargv, err, sizeof(err)) != 0) {
+	if (rows == NULL || ticks < 2 ||
+	    collector_conf_load(&conf, 1, cargv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "usage: os_sources [TICKS >= 2] %s\n", err);
 		return 2;
 	}
