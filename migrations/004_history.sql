@@ -75,6 +75,9 @@ COMMENT ON TABLE rollup_1m IS '1-minute rollup of every series: count, sum, min,
 CREATE TABLE rollup_1h (LIKE rollup_1m INCLUDING CONSTRAINTS,
 	PRIMARY KEY (series_id, bucket) INCLUDE (count, sum, min, max)
 ) PARTITION BY RANGE (bucket);
+-- Rows arrive in bucket order: a BRIN serves whole-catalogue time ranges (changes(), metrics_*).
+CREATE INDEX rollup_1m_bucket_brin ON rollup_1m USING brin (bucket);
+CREATE INDEX rollup_1h_bucket_brin ON rollup_1h USING brin (bucket);
 COMMENT ON TABLE rollup_1h IS '1-hour rollup (from rollup_1m): count, sum, min, max in [bucket, bucket + 1 h). Partitioned by UTC month.';
 
 -- Per raw table and host: every 1m (1h) bucket starting before done_1m (done_1h) is final.
@@ -87,6 +90,13 @@ CREATE TABLE history_watermark (
 	PRIMARY KEY (table_name, host_id)
 );
 COMMENT ON TABLE history_watermark IS 'Rollup progress per raw table and host: buckets before done_1m / done_1h are complete; newer data is read from the finer tier.';
+
+-- When maintenance last did its housekeeping (discovery, partitions ahead, retention).
+CREATE TABLE history_state (
+	name text PRIMARY KEY,
+	at timestamptz NOT NULL
+);
+COMMENT ON TABLE history_state IS 'perfwatch_maintain() bookkeeping: housekeeping runs every 10 minutes, rollups every call.';
 
 -- Unit and description from a column comment written as "Unit: meaning." (001's convention).
 CREATE FUNCTION perfwatch_history_unit(col text, comment text)
@@ -482,16 +492,23 @@ DECLARE
 	h record;
 	more boolean := true;
 	steps integer := 0;
-	created integer;
-	dropped text[];
+	housekeeping boolean;
+	created integer := 0;
+	dropped text[] := '{}';
 BEGIN
 	IF NOT pg_try_advisory_xact_lock(hashtext('perfwatch_maintain')) THEN
 		RETURN jsonb_build_object('skipped', 'another maintenance is running');
 	END IF;
-	PERFORM perfwatch_history_discover();
-	created := perfwatch_create_partitions((now() AT TIME ZONE 'UTC')::date, 2)
-		   + perfwatch_history_partitions('rollup_1m', now(), now() + interval '2 days')
-		   + perfwatch_history_partitions('rollup_1h', now(), now() + interval '32 days');
+	housekeeping := coalesce((SELECT at FROM history_state WHERE name = 'housekeeping'),
+				 '-infinity') < now() - interval '10 minutes';
+	IF housekeeping THEN
+		PERFORM perfwatch_history_discover();
+		created := perfwatch_create_partitions((now() AT TIME ZONE 'UTC')::date, 2)
+			   + perfwatch_history_partitions('rollup_1m', now(), now() + interval '2 days')
+			   + perfwatch_history_partitions('rollup_1h', now(), now() + interval '32 days');
+		INSERT INTO history_state VALUES ('housekeeping', now())
+		ON CONFLICT (name) DO UPDATE SET at = excluded.at;
+	END IF;
 	WHILE more AND clock_timestamp() - started < budget LOOP
 		more := false;
 		FOR src IN SELECT * FROM history_source ORDER BY table_name LOOP
@@ -504,13 +521,15 @@ BEGIN
 			END LOOP;
 		END LOOP;
 	END LOOP;
-	dropped := perfwatch_history_retention(now());
-	RETURN jsonb_build_object('steps', steps, 'more', more, 'partitions_created', created,
-				  'partitions_dropped', to_jsonb(dropped),
+	IF housekeeping THEN
+		dropped := perfwatch_history_retention(now());
+	END IF;
+	RETURN jsonb_build_object('steps', steps, 'more', more, 'housekeeping', housekeeping,
+				  'partitions_created', created, 'partitions_dropped', to_jsonb(dropped),
 				  'ms', round(extract(epoch FROM clock_timestamp() - started) * 1000, 1));
 END
 $$;
-COMMENT ON FUNCTION perfwatch_maintain(interval, interval) IS 'History maintenance, the one entry point: registers new tables/series, creates partitions ahead, rolls up (catching up after downtime, at most `budget` of work; "more": true asks to be called again) and applies retention. perfwatch-api runs it every minute.';
+COMMENT ON FUNCTION perfwatch_maintain(interval, interval) IS 'History maintenance, the one entry point: rolls up (catching up after downtime, at most `budget` of work; "more": true asks to be called again) and, every 10 minutes, registers new tables, creates partitions ahead and applies retention. perfwatch-api runs it every minute.';
 
 -- Marks [lo, ...) as not rolled up, so the next maintenance recomputes it from the raw rows that
 -- are still kept (for data written late, e.g. by hand). Returns the number of watermarks moved.
@@ -538,9 +557,16 @@ SET search_path = public, pg_temp
 AS $$
 	SELECT k.key, s.id
 	FROM unnest(keys) WITH ORDINALITY AS k(key, ord)
-	JOIN series s ON (k.key ~ '^[0-9]{1,9}$' AND s.id = k.key::integer) OR s.name = k.key
+	CROSS JOIN LATERAL (
+		SELECT x.id, x.host_id FROM series x WHERE x.name = k.key
+		UNION ALL
+		-- CASE, not AND: SQL may evaluate the cast before the pattern test.
+		SELECT x.id, x.host_id FROM series x
+		WHERE x.id = CASE WHEN k.key ~ '^[0-9]{1,9}$' THEN k.key::integer END
+		UNION ALL
 		-- "cpu.usr" alone means the all-CPU series, as metric= does.
-		OR (k.key !~ '[:0-9]$|:' AND s.name = k.key || ':total')
+		SELECT x.id, x.host_id FROM series x
+		WHERE k.key !~ '[:0-9]$|:' AND x.name = k.key || ':total') s
 	JOIN public.host h ON h.id = s.host_id
 	WHERE perfwatch_series_resolve.host IS NULL OR h.name = perfwatch_series_resolve.host
 	ORDER BY k.ord, h.name;
@@ -906,11 +932,13 @@ LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
 AS $$
+DECLARE
+	found text[];
 BEGIN
-	missing := ARRAY(SELECT k FROM unnest(p_keys) k
-			 WHERE NOT EXISTS (SELECT 1 FROM perfwatch_series_resolve(ARRAY[k], p_host)));
-	ids := ARRAY(SELECT DISTINCT r.series_id FROM perfwatch_series_resolve(p_keys, p_host) r
-		     ORDER BY 1);
+	SELECT array_agg(DISTINCT r.series_id ORDER BY r.series_id), array_agg(r.key)
+	INTO ids, found FROM perfwatch_series_resolve(p_keys, p_host) r;
+	ids := coalesce(ids, '{}');
+	missing := ARRAY(SELECT k FROM unnest(p_keys) k WHERE k <> ALL (coalesce(found, '{}')));
 	IF cardinality(ids) > 32 THEN
 		RAISE EXCEPTION 'the series given match % series, more than 32: name fewer or add host=',
 			cardinality(ids) USING ERRCODE = 'invalid_parameter_value';
@@ -1172,11 +1200,11 @@ FROM rollup_1h r JOIN series s ON s.id = r.series_id JOIN host h ON h.id = s.hos
 COMMENT ON VIEW metrics_1h IS 'Every series per hour in long format, as metrics_1m. Complete hours only.';
 
 REVOKE ALL ON history_tier, history_source, series_metric, series, rollup_1m, rollup_1h,
-	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, hw_ipc, metrics_1m,
-	metrics_1h FROM PUBLIC;
+	history_watermark, history_state, cpu_usage, memory_usage, net_rates, disk_io, hw_ipc,
+	metrics_1m, metrics_1h FROM PUBLIC;
 GRANT SELECT ON history_tier, history_source, series_metric, series, rollup_1m, rollup_1h,
-	history_watermark, cpu_usage, memory_usage, net_rates, disk_io, hw_ipc, metrics_1m,
-	metrics_1h TO perfwatch_api, perfwatch_reader;
+	history_watermark, history_state, cpu_usage, memory_usage, net_rates, disk_io, hw_ipc,
+	metrics_1m, metrics_1h TO perfwatch_api, perfwatch_reader;
 DO $$
 DECLARE
 	p record;
