@@ -1,6 +1,6 @@
 /*
  * The live path: LISTEN perfwatch_tick on a dedicated connection; each payload is a frame, or a
- * {"ref":true} key whose frame perfwatch_frame() returns. Frames go to the fanout ring and
+ * {"ref":true} key whose frame perfwatch_frame_text() returns. Frames go to the fanout ring and
  * become the newest frame. Runs on: main thread only.
  */
 #include "apiserver/live.h"
@@ -19,13 +19,13 @@
 
 /* Newest stored tick of the last day, for start-up and after a reconnect (nothing is replayed). */
 #define LIVE_SQL_NEWEST                                                                            \
-	"SELECT perfwatch_frame(h.name, t.ts)::text FROM tick_samples t "                          \
+	"SELECT perfwatch_frame_text(h.name, t.ts) FROM tick_samples t "                           \
 	"JOIN host h ON h.id = t.host_id WHERE t.ts > now() - interval '1 day' "                   \
 	"ORDER BY t.ts DESC LIMIT 1"
 /* The same ms -> timestamptz conversion as perfwatch_ingest(). */
 #define LIVE_SQL_REF                                                                               \
-	"SELECT perfwatch_frame($1::text, timestamptz 'epoch' + $2::int8 * interval "              \
-	"'1 millisecond')::text"
+	"SELECT perfwatch_frame_text($1::text, timestamptz 'epoch' + $2::int8 * interval "         \
+	"'1 millisecond')"
 
 struct live {
 	struct pg_async *listen; /* LISTENs, and reads frames, so HTTP queries never delay them */
@@ -90,12 +90,13 @@ static void
 live_ref_done(const PGresult *res, void *arg)
 {
 	struct live *lv = arg;
-	const char *text = live_result_text(res, "perfwatch_frame()");
+	const char *text = live_result_text(res, "perfwatch_frame_text()");
 
 	if (text != NULL)
 		live_frame(lv, text, true);
 	else if (res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK)
-		log_warn("a notified frame is not in the database (perfwatch_frame returned NULL)");
+		log_warn("a notified frame is not in the database (perfwatch_frame_text returned "
+			 "NULL)");
 }
 
 static void
@@ -108,7 +109,8 @@ live_newest_done(const PGresult *res, void *arg)
 		live_frame(lv, text, false);
 }
 
-/* Resolves {"v":1,"host":…,"ts":…,"ref":true} with perfwatch_frame() on the LISTEN connection. */
+/* Resolves {"v":1,"host":…,"ts":…,"ref":true} with perfwatch_frame_text() on the LISTEN connection.
+ */
 static void
 live_ref(struct live *lv, json_t *payload)
 {
