@@ -31,30 +31,38 @@ struct vmstat_state {
 	struct log_limit parse_limit;
 };
 
+/* Returns the counter named w[0, wlen), or -1. */
+static int
+vmstat_counter(const char *w, size_t wlen)
+{
+	for (int i = 0; i < VMSTAT_NCOUNTERS; i++)
+		if (strncmp(vmstat_names[i], w, wlen) == 0 && vmstat_names[i][wlen] == '\0')
+			return i;
+	return -1;
+}
+
 int
 vmstat_parse(const char *text, size_t len, struct vmstat_stats *out)
 {
 	struct scan s = scan_init(text, len);
 	const char *w;
 	size_t wlen;
-	uint64_t v;
 	bool any = false;
+	int i;
 
 	memset(out, 0, sizeof(*out));
 	do {
-		if (!scan_word(&s, 0, &w, &wlen))
+		/* Every counter we read starts with 'p' or 'o': skip the ~170 other lines unread.
+		 */
+		if (scan_eof(&s) || (*s.p != 'p' && *s.p != 'o'))
 			continue;
-		for (int i = 0; i < VMSTAT_NCOUNTERS; i++) {
-			if (!scan_word_is(w, wlen, vmstat_names[i]))
-				continue;
-			/* Only counters are read: none of ours is ever negative. */
-			if (!scan_u64(&s, &v))
-				return -1;
-			out->v[i] = v;
-			out->present[i] = true;
-			any = true;
-			break;
-		}
+		if (!scan_word(&s, 0, &w, &wlen) || (i = vmstat_counter(w, wlen)) < 0)
+			continue;
+		/* Only counters are read: none of ours is ever negative. */
+		if (!scan_u64(&s, &out->v[i]))
+			return -1;
+		out->present[i] = true;
+		any = true;
 	} while (scan_next_line(&s));
 	return any ? 0 : -1;
 }
