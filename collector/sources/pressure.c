@@ -26,6 +26,7 @@ struct pressure_res {
 	struct pressure_stats cur, prev;
 	bool have_cur, have_prev;
 	char why[300];
+	char key[32]; /* "pressure.<resource>", the key of why in the frame's unavailable */
 };
 
 struct pressure_state {
@@ -99,6 +100,7 @@ pressure_init(const struct source_env *env, char *why, size_t whylen)
 		struct pressure_res *r = &st->res[i];
 
 		snprintf(rel, sizeof(rel), "pressure/%s", pressure_resources[i]);
+		snprintf(r->key, sizeof(r->key), "pressure.%s", pressure_resources[i]);
 		r->pf = procfile_open(env->procfs, rel, 256, err, sizeof(err));
 		if (r->pf == NULL) {
 			if (errno == ENOENT)
@@ -155,25 +157,26 @@ pressure_sample(void *state, const struct tick *tick)
 	return rc;
 }
 
+/* Frame keys of a line's avg10, avg60, avg300 and stall percentage: [0] some, [1] full. */
+static const char *const pressure_keys[2][4] = {
+	{"some_avg10", "some_avg60", "some_avg300", "some_stall_pct"},
+	{"full_avg10", "full_avg60", "full_avg300", "full_stall_pct"},
+};
+
 /* Adds the line's averages and its stall percentage of the elapsed time, null when unknown. */
 static int
-pressure_encode_line(json_t *row, const char *kind, const struct pressure_line *cur,
+pressure_encode_line(json_t *row, const char *const keys[4], const struct pressure_line *cur,
 		     const struct pressure_line *prev, bool have_prev, double dt)
 {
-	char key[32];
 	uint64_t d = 0;
 	bool rate = cur->present && have_prev && prev->present && dt > 0 &&
 		    counter_delta(prev->total_us, cur->total_us, 64, &d);
 	int rc = 0;
 
-	snprintf(key, sizeof(key), "%s_avg10", kind);
-	rc |= section_real(row, key, cur->present, cur->avg10);
-	snprintf(key, sizeof(key), "%s_avg60", kind);
-	rc |= section_real(row, key, cur->present, cur->avg60);
-	snprintf(key, sizeof(key), "%s_avg300", kind);
-	rc |= section_real(row, key, cur->present, cur->avg300);
-	snprintf(key, sizeof(key), "%s_stall_pct", kind);
-	rc |= section_real(row, key, rate, (double)d / (dt * 1e6) * 100.0);
+	rc |= section_real(row, keys[0], cur->present, cur->avg10);
+	rc |= section_real(row, keys[1], cur->present, cur->avg60);
+	rc |= section_real(row, keys[2], cur->present, cur->avg300);
+	rc |= section_real(row, keys[3], rate, (double)d / (dt * 1e6) * 100.0);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -182,7 +185,6 @@ pressure_encode(void *state, json_t *frame)
 {
 	struct pressure_state *st = state;
 	json_t *rows = json_array();
-	char key[32];
 
 	if (rows == NULL || json_object_set_new(frame, "pressure", rows) != 0)
 		return -1;
@@ -191,8 +193,7 @@ pressure_encode(void *state, json_t *frame)
 		json_t *row;
 
 		if (r->pf == NULL) {
-			snprintf(key, sizeof(key), "pressure.%s", pressure_resources[i]);
-			if (section_unavailable(frame, key, r->why) != 0)
+			if (section_unavailable(frame, r->key, r->why) != 0)
 				return -1;
 			continue;
 		}
@@ -201,10 +202,10 @@ pressure_encode(void *state, json_t *frame)
 		row = json_object();
 		if (row == NULL || json_array_append_new(rows, row) != 0 ||
 		    json_object_set_new(row, "resource", json_string(pressure_resources[i])) != 0 ||
-		    pressure_encode_line(row, "some", &r->cur.some, &r->prev.some, r->have_prev,
-					 st->dt) != 0 ||
-		    pressure_encode_line(row, "full", &r->cur.full, &r->prev.full, r->have_prev,
-					 st->dt) != 0)
+		    pressure_encode_line(row, pressure_keys[0], &r->cur.some, &r->prev.some,
+					 r->have_prev, st->dt) != 0 ||
+		    pressure_encode_line(row, pressure_keys[1], &r->cur.full, &r->prev.full,
+					 r->have_prev, st->dt) != 0)
 			return -1;
 	}
 	return 0;
