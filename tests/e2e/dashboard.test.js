@@ -31,6 +31,19 @@ function ensureDashboardBuilt() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/* Debian's Chromium, headless, with a throw-away profile in userDir; never a downloaded one. */
+function launch(userDir) {
+	return chromium.launchPersistentContext(userDir, {
+		executablePath: CHROMIUM,
+		headless: true,
+		viewport: { width: 1440, height: 900 },
+		colorScheme: 'light',
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+			'--no-first-run', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync'],
+	});
+}
+
 /* Polls check() until it returns something truthy; on time-out, says what the page showed. */
 async function waitUntil(what, check, timeoutMs = 15000, page = null) {
 	const deadline = Date.now() + timeoutMs;
@@ -117,15 +130,7 @@ describe('dashboard in Chromium', () => {
 		fs.mkdirSync(SHOTS, { recursive: true });
 		stack = await startStack({ collector: true, interval: 1 });
 		userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'perfwatch-chromium-'));
-		context = await chromium.launchPersistentContext(userDir, {
-			executablePath: CHROMIUM,
-			headless: true,
-			viewport: { width: 1440, height: 900 },
-			colorScheme: 'light',
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
-				'--no-first-run', '--disable-background-networking',
-				'--disable-component-update', '--disable-sync'],
-		});
+		context = await launch(userDir);
 		browserLog = fs.openSync(path.join(SHOTS, 'browser.log'), 'w');
 		page = await context.newPage();
 		const errors = [];
@@ -284,5 +289,55 @@ describe('dashboard in Chromium', () => {
 		assert.notEqual(bg, 'rgb(244, 246, 250)', 'dark mode changes the background');
 		await page.screenshot({ path: path.join(SHOTS, 'dashboard-dark.png'), fullPage: true });
 		assert.deepEqual(page.errors, []);
+	});
+});
+
+describe('dashboard before the first sample', () => {
+	let stack;
+	let context;
+	let userDir;
+
+	before(async () => {
+		ensureDashboardBuilt();
+		stack = await startStack({ collector: false, name: 'dashboard-empty' });
+		userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'perfwatch-chromium-'));
+		context = await launch(userDir);
+	});
+
+	after(async () => {
+		await context?.close();
+		if (userDir)
+			fs.rmSync(userDir, { recursive: true, force: true });
+		await stack?.stop();
+	});
+
+	it('waits for data, says the collector is silent, then draws its first frames', async () => {
+		const page = await context.newPage();
+		const errors = [];
+		page.on('pageerror', (e) => errors.push(e.message));
+		await page.goto(stack.httpUrl, { waitUntil: 'load' });
+		const empty = await waitUntil('the no-data state', async () => {
+			const r = await readPage(page);
+			return r.conn === 'stale' && r.banner ? r : null;
+		}, 20000, page);
+		assert.match(empty.banner, /collector/i);
+		assert.equal(empty.lastTs, null);
+		assert.equal(await page.locator('[data-testid^="chart-"] canvas').count(), 0);
+		assert.match(await page.locator('[data-testid="chart-cpu"]').innerText(), /Waiting for data/);
+		await page.screenshot({ path: path.join(SHOTS, 'dashboard-empty.png') });
+		await stack.startCollector();
+		const seen = new Set();
+		await waitUntil('3 painted ticks', async () => {
+			const r = await readPage(page);
+			if (r.lastTs !== null)
+				seen.add(r.lastTs);
+			return seen.size >= 3 && r.conn === 'live' && r.banner === null;
+		}, 20000, page);
+		await sleep(300);
+		for (const id of CHARTS) {
+			const box = await page.locator(`[data-testid="chart-${id}"] canvas`).first().boundingBox();
+			assert.ok(box && box.width > 400, `chart ${id} spans its card (${box?.width} px)`);
+		}
+		assert.deepEqual(errors, []);
 	});
 });

@@ -177,7 +177,13 @@ export class ChartView {
 			legend: { live: true, show: layers.length <= MAX_LEGEND },
 			cursor: { drag: { x: false, y: false }, points: { size: 6 } },
 			scales: {
-				x: { time: true, range: (_u, _min, max) => [max - span, max] },
+				x: {
+					time: true,
+					range: (_u, _min, max) => {
+						const end = max ?? Date.now() / 1000;
+						return [end - span, end];
+					},
+				},
 				y: {
 					range: (_u, _min, max) => spec.yRange ? spec.yRange(win, max) :
 						[0, max > 0 ? max * 1.1 : 1],

@@ -127,6 +127,7 @@ export class Dashboard {
 			const cfg = await fetchConfig();
 			this.config = cfg;
 			this.state.host = cfg.host ?? '';
+			document.title = cfg.host ? `${cfg.host} · PerfWatch` : 'PerfWatch';
 			if (cfg.interval_ms > 0) {
 				this.state.intervalMs = cfg.interval_ms;
 				this.live?.setInterval(cfg.interval_ms);
