@@ -44,6 +44,7 @@ mkdir -p "$ART"
 rm -f "$ART"/*.log "$ART"/summary.txt
 engine_started=0
 base_made=0
+stack=0
 src=$PW_ROOT
 snapshot=
 
@@ -52,7 +53,7 @@ compose() { docker-compose -p "$PROJECT" -f "$src/docker-compose.yml" --project-
 cleanup() {
 	local rc=$?
 	set +e
-	if [ -n "${images_before:-}" ]; then
+	if [ "$stack" = 1 ]; then
 		if [ "$rc" -ne 0 ]; then
 			compose ps >"$ART/ps.log" 2>&1
 			compose logs --no-color >"$ART/compose.log" 2>&1
@@ -119,6 +120,7 @@ fi
 
 # ---- build, up, health --------------------------------------------------------------------------
 say "build (log: $ART/build.log)"
+stack=1
 t0=$(now_ms)
 compose build --force-rm >"$ART/build.log" 2>&1 || { tail -n 40 "$ART/build.log" >&2; exit 1; }
 build_ms=$(($(now_ms) - t0))
