@@ -621,6 +621,9 @@ RETURNS TABLE (series_id integer, ts timestamptz, value double precision)
 LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
+-- Short queries on a small machine: no parallel workers to start, no JIT to compile.
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 DECLARE
 	pl record;
@@ -703,6 +706,8 @@ RETURNS TABLE (series_id integer, ts timestamptz, value double precision,
 LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 DECLARE
 	step integer;
@@ -736,6 +741,8 @@ RETURNS TABLE (series_id integer, mean double precision, mean_shifted double pre
 LANGUAGE sql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 	SELECT c.series_id, avg(c.value), avg(c.value_shifted),
 	       percentile_cont(0.95) WITHIN GROUP (ORDER BY c.value),
@@ -756,6 +763,8 @@ RETURNS TABLE (series_id integer, mean double precision, mean_shifted double pre
 LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 BEGIN
 	RETURN QUERY EXECUTE format($q$
@@ -798,6 +807,8 @@ RETURNS TABLE (series_id integer, start_ts timestamptz, end_ts timestamptz, rule
 LANGUAGE sql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 	WITH cur AS (
 		-- Complete minutes only: the one being written has fewer samples than the baseline's.
@@ -906,6 +917,8 @@ RETURNS TABLE (series_id integer, slope_per_day double precision,
 LANGUAGE sql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 	SELECT s.series_id, s.slope,
 	       (1.96 + 2.5 / greatest(s.n - 2, 1))
@@ -978,6 +991,8 @@ RETURNS TABLE (kind text, series_id integer, label text, host text, unit text, t
 LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 DECLARE
 	r record;
@@ -1015,6 +1030,8 @@ RETURNS TABLE (status integer, body text)
 LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 DECLARE
 	r record;
@@ -1068,6 +1085,8 @@ RETURNS TABLE (status integer, body text)
 LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 DECLARE
 	r record;
@@ -1102,6 +1121,8 @@ RETURNS TABLE (status integer, body text)
 LANGUAGE plpgsql
 STABLE
 SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
 AS $$
 DECLARE
 	r record;

@@ -1,0 +1,229 @@
+#!/bin/sh
+# History benchmark (issue 5): N days of generated 1 Hz samples (~250 series over every
+# *_samples table of migrations 001-003) in a throw-away PostgreSQL 15 cluster, then
+#   - the catch-up maintenance that rolls all of it up, and the bytes per value of each tier;
+#   - steady-state writes: perfwatch_ingest() of a full frame per tick (WAL and latency);
+#   - steady-state maintenance: perfwatch_maintain() after each minute of ticks;
+#   - the history API's statements, RUNS times each after 3 warm-up runs (8 series), medians;
+#   - optionally the same requests over HTTP when PERFWATCH_API_BIN is an API server binary.
+# Usage: bench/history_bench.sh [days] [runs]      (defaults 7 and 50; results on stdout)
+# Env: PGBIN (/usr/lib/postgresql/15/bin), PERFWATCH_API_BIN (optional), KEEP=1 keeps the cluster.
+set -eu
+days=${1:-7}
+runs=${2:-50}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+port=$((57000 + $$ % 1000))
+tmp=$(mktemp -d /tmp/perfwatch-histbench.XXXXXX)
+chmod 755 "$tmp"
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then su perfwatch -s /bin/sh -c "$*"; else sh -c "$*"; fi
+}
+[ "$(id -u)" != 0 ] || { id perfwatch >/dev/null 2>&1 || useradd --system --create-home perfwatch; chown perfwatch "$tmp"; }
+api_pid=
+cleanup() {
+	[ -z "$api_pid" ] || kill "$api_pid" 2>/dev/null || true
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept: PGHOST=$tmp PGPORT=$port"; return; fi
+	as_pg "$PGBIN/pg_ctl -D $tmp/data -m fast stop" >/dev/null 2>&1 || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+as_pg "$PGBIN/initdb -D $tmp/data -U postgres --auth=trust -E UTF8" >"$tmp/initdb.log" 2>&1
+as_pg "$PGBIN/pg_ctl -D $tmp/data -l $tmp/pg.log -w -o '-p $port -k $tmp -c listen_addresses= \
+	-c shared_buffers=256MB -c max_wal_size=4GB -c checkpoint_timeout=30min -c timezone=UTC \
+	-c track_functions=pl' start" >/dev/null
+export PGHOST="$tmp" PGPORT="$port" PGUSER=postgres PGDATABASE=perfwatch
+q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
+ms_since() { echo "$(( ($(date +%s%N) - $1) / 1000000 ))"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+createdb perfwatch
+# The committed migrations (HEAD), not work in progress in the tree.
+for f in $(git -C "$root" ls-tree --name-only HEAD migrations/ | grep '/[0-9][0-9][0-9]_.*\.sql$'); do
+	n=$(basename "$f" .sql)
+	git -C "$root" show "HEAD:$f" | q -1 >/dev/null
+	q -c "INSERT INTO schema_migrations (version, name) VALUES (${n%%_*}, '${n#*_}')"
+done
+echo "# migrations: $(git -C "$root" rev-parse --short HEAD): $(git -C "$root" ls-tree --name-only HEAD migrations/ | grep -c '\.sql$') files"
+q -f "$root/tests/sql/generate.sql" >/dev/null
+echo "# PerfWatch history benchmark: $days days at 1 Hz, $runs runs per query, $(date -u +%FT%TZ)"
+echo "# $(nproc) CPUs, $(psql -X -A -t -c 'SHOW server_version'), shared_buffers 256MB"
+
+# 1. Data: [now - days - 1 h, now - 1 h); the last hour is written by the tick benchmark.
+t0=$(date +%s%N)
+rows=$(q -c "SELECT gen.fill('bench', date_bin('1 second', now(), 'epoch') - interval '1 hour' - $days * interval '1 day',
+			     date_bin('1 second', now(), 'epoch') - interval '1 hour', interval '1 second')")
+echo "generate: $rows rows in $(ms_since "$t0") ms"
+q -c "VACUUM ANALYZE"
+
+# 2. Catch-up maintenance: everything rolled up from scratch, call after call as perfwatch-api does.
+t0=$(date +%s%N)
+calls=0
+while :; do
+	calls=$((calls + 1))
+	more=$(q -c "SELECT perfwatch_maintain(interval '20 seconds')->>'more'")
+	[ "$more" = true ] || break
+done
+echo "maintenance catch-up: $(ms_since "$t0") ms in $calls calls"
+q -c "VACUUM ANALYZE"
+q -c "SELECT 'series: ' || count(*) FROM series"
+
+# 3. Bytes per value per tier (heap + indexes, all partitions; raw: non-NULL numeric values).
+q <<'EOF'
+CREATE TEMP TABLE sizes (tbl text, bytes bigint, values bigint, rows bigint);
+DO $$
+DECLARE
+	s record;
+	cnt text;
+	v bigint;
+	r bigint;
+BEGIN
+	FOR s IN SELECT table_name FROM history_source ORDER BY 1 LOOP
+		SELECT string_agg(format('count(%I)', column_name), ' + ') INTO cnt
+		FROM series_metric m JOIN history_source h USING (subsystem)
+		WHERE h.table_name = s.table_name;
+		EXECUTE format('SELECT coalesce(%s, 0), count(*) FROM %I', cnt, s.table_name) INTO v, r;
+		INSERT INTO sizes SELECT s.table_name, sum(pg_total_relation_size(i.inhrelid)), v, r
+		FROM pg_inherits i WHERE i.inhparent = s.table_name::regclass;
+	END LOOP;
+END
+$$;
+SELECT format('raw %-17s %7s rows %9s values %8s MB  %5s B/value', tbl, rows, values,
+	      round(bytes / 1e6, 1), round(bytes::numeric / nullif(values, 0), 2))
+FROM sizes WHERE values > 0 ORDER BY tbl;
+SELECT format('raw total: %s values, %s MB, %s B/value (+ tick_samples %s MB)', sum(values),
+	      round(sum(bytes) / 1e6, 1), round(sum(bytes)::numeric / sum(values), 2),
+	      (SELECT round(sum(pg_total_relation_size(inhrelid)) / 1e6, 1) FROM pg_inherits
+	       WHERE inhparent = 'tick_samples'::regclass))
+FROM sizes;
+SELECT format('%s: %s rows, %s MB, %s B/row, %s B per raw value covered', t,
+	      n, round(b / 1e6, 1), round(b::numeric / n, 1),
+	      round(b::numeric / (SELECT sum(values) FROM sizes), 2))
+FROM (SELECT 'rollup_1m' AS t, (SELECT count(*) FROM rollup_1m) AS n,
+	     (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits
+	      WHERE inhparent = 'rollup_1m'::regclass) AS b
+      UNION ALL
+      SELECT 'rollup_1h', (SELECT count(*) FROM rollup_1h),
+	     (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits
+	      WHERE inhparent = 'rollup_1h'::regclass)) x;
+EOF
+
+# 4. Steady-state writes: one full frame per tick through perfwatch_ingest(), one transaction
+# each, the tick after the newest stored; the wrapper's own cost is measured and subtracted.
+q <<'EOF'
+CREATE SCHEMA bench;
+CREATE TABLE bench.state (frame jsonb, next_ts timestamptz);
+INSERT INTO bench.state
+SELECT perfwatch_frame('bench', t.ts), t.ts + interval '1 second'
+FROM (SELECT max(ts) AS ts FROM tick_samples WHERE ts > now() - interval '2 hours') t;
+CREATE FUNCTION bench.ingest_next() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	f jsonb;
+	t timestamptz;
+BEGIN
+	UPDATE bench.state SET next_ts = next_ts + interval '1 second'
+	RETURNING frame, next_ts - interval '1 second' INTO f, t;
+	PERFORM perfwatch_ingest((f || jsonb_build_object('ts',
+		(extract(epoch FROM t) * 1000)::bigint))::text);
+END
+$$;
+CREATE FUNCTION bench.step_only() RETURNS void LANGUAGE sql AS
+	$$ UPDATE bench.state SET next_ts = next_ts $$;
+EOF
+q -c "SELECT 'frame: ' || octet_length(frame::text) || ' bytes, ' || (SELECT count(*) FROM jsonb_each(frame)) || ' keys' FROM bench.state"
+echo 'SELECT bench.ingest_next();' >"$tmp/tick.sql"
+echo 'SELECT bench.step_only();' >"$tmp/step.sql"
+wal() { q -c "SELECT pg_current_wal_insert_lsn()"; }
+tick_run() { # $1 script, $2 transactions, $3 log prefix -> prints WAL bytes per transaction
+	w0=$(wal)
+	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t "$2" -f "$1" -l --log-prefix="$3" perfwatch >/dev/null 2>&1)
+	w1=$(wal)
+	q -c "SELECT round(pg_wal_lsn_diff('$w1', '$w0') / $2)"
+}
+wal_step=$(tick_run "$tmp/step.sql" 300 steplog)
+wal_tick=$(tick_run "$tmp/tick.sql" 300 ticklog)
+lat_step=$(cat "$tmp"/steplog.* | awk '{ print $3 }' | median)
+lat_tick=$(cat "$tmp"/ticklog.* | awk '{ print $3 }' | median)
+echo "write one tick (perfwatch_ingest, own transaction, median of 300): $(awk "BEGIN { printf \"%.2f\", ($lat_tick - $lat_step) / 1000 }") ms, WAL $((wal_tick - wal_step)) bytes/tick"
+
+# 5. Steady-state maintenance: a minute of ticks, then perfwatch_maintain(), 8 times.
+for i in 1 2 3 4 5 6 7 8; do
+	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t 60 -f tick.sql perfwatch >/dev/null 2>&1)
+	t0=$(date +%s%N)
+	q -c "SELECT perfwatch_maintain()" >/dev/null
+	ms_since "$t0"
+done | median | sed 's/^/maintenance per run (steady state, median of 8): /; s/$/ ms/'
+
+# Up to now, rolled up, vacuumed: the state the queries see in production.
+q -c "SELECT gen.fill('bench', (SELECT next_ts FROM bench.state), date_bin('1 second', now(), 'epoch'), interval '1 second') >= 0" >/dev/null
+while [ "$(q -c "SELECT perfwatch_maintain()->>'more'")" = true ]; do :; done
+q -c "VACUUM ANALYZE"
+
+# 6. The API's statements (as apiserver/http_history.c sends them), 8 series.
+keys='{cpu.usr:total,cpu.sys:total,cpu.iowait:0,mem.available_kb,load.load1,net.rx_bytes_per_s:eth0,disk.util_pct:sda,pressure.some_avg10:io}'
+cat >"$tmp/q1.sql" <<EOF
+SELECT * FROM perfwatch_api_query('$keys', NULL, now() - interval '5 minutes', now(), 300, 'avg');
+EOF
+cat >"$tmp/q2.sql" <<EOF
+SELECT * FROM perfwatch_api_query('$keys', NULL, now() - interval '24 hours', now(), 720, 'avg');
+EOF
+cat >"$tmp/q3.sql" <<EOF
+SELECT * FROM perfwatch_api_query('$keys', NULL, now() - interval '7 days', now(), 1000, 'avg');
+EOF
+cat >"$tmp/q4.sql" <<EOF
+SELECT * FROM perfwatch_api_compare('$keys', NULL, now() - interval '1 hour', now(), interval '1 day', 720, 'avg');
+EOF
+cat >"$tmp/q5.sql" <<EOF
+SELECT * FROM perfwatch_api_anomalies('$keys', NULL, now() - interval '24 hours', now());
+EOF
+cat >"$tmp/q6.sql" <<EOF
+SELECT * FROM perfwatch_api_trends('$keys', NULL, interval '7 days', now());
+EOF
+echo "query (8 series)                              budget   median ms   p90 ms   rows"
+for n in 1 2 3 4 5 6; do
+	label=$(sed -n "${n}p" <<'EOF'
+last 5 min, raw, 300 points
+24 h -> 720 points
+7 d -> 1000 points
+1 h vs same hour yesterday, 720 points
+anomalies over 24 h
+trends over 7 d
+EOF
+)
+	budget=$(echo "10 30 50 50 100 -" | cut -d' ' -f$n)
+	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t 3 -f "q$n.sql" perfwatch >/dev/null 2>&1)
+	rm -f "$tmp"/q$n.log*
+	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t "$runs" -f "q$n.sql" -l --log-prefix="q$n.log" perfwatch >/dev/null 2>&1)
+	med=$(cat "$tmp"/q$n.log* | awk '{ print $3 / 1000 }' | median)
+	p90=$(cat "$tmp"/q$n.log* | awk '{ print $3 / 1000 }' | sort -n | awk -v r="$runs" 'NR == int(r * 0.9) { print }')
+	nrows=$(q -f "$tmp/q$n.sql" | wc -l)
+	printf '%-45s %6s %11.1f %8.1f %6s\n' "$label" "$budget" "$med" "$p90" "$nrows"
+done
+q -c "SELECT 'tiers: ' || string_agg(tier || ' ' || step_s || ' s', ', ') FROM (VALUES
+	((perfwatch_history_plan(now() - interval '5 minutes', now(), 300)).*),
+	((perfwatch_history_plan(now() - interval '24 hours', now(), 720)).*),
+	((perfwatch_history_plan(now() - interval '7 days', now(), 1000)).*)) p(tier, step_s)"
+
+# 7. Over HTTP (optional): the same requests to a running perfwatch-api, curl time_total.
+if [ -n "${PERFWATCH_API_BIN:-}" ]; then
+	hport=$((port + 1000))
+	chmod 755 "$tmp"
+	as_pg "exec $PERFWATCH_API_BIN --db 'host=$tmp port=$port dbname=perfwatch user=perfwatch_api' --http-port $hport --ws-port $((hport + 1)) --log-level warn" >"$tmp/api.log" 2>&1 &
+	api_pid=$!
+	sleep 2
+	s=$(echo "$keys" | tr -d '{}')
+	now_ms=$(($(date +%s) * 1000))
+	for spec in "query?series=$s&from=$((now_ms - 300000))&points=300|last 5 min" \
+		"query?series=$s&from=$((now_ms - 86400000))&points=720|24 h -> 720 points" \
+		"query?series=$s&from=$((now_ms - 604800000))&points=1000|7 d -> 1000 points" \
+		"compare?series=$s&offset=1d&points=720|1 h vs yesterday" \
+		"anomalies?series=$s|anomalies 24 h"; do
+		url="http://127.0.0.1:$hport/api/v1/${spec%%|*}"
+		for i in 1 2 3; do curl -s -o /dev/null "$url"; done
+		code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+		med=$(for i in $(seq "$runs"); do curl -s -o /dev/null -w '%{time_total}\n' "$url"; done |
+			awk '{ print $1 * 1000 }' | median)
+		printf 'HTTP %-40s %s  median %.1f ms\n' "${spec#*|}" "$code" "$med"
+	done
+fi
