@@ -27,15 +27,23 @@
 
 /* Route files add one row each. */
 static const struct http_route http_routes[] = {
-	{EVHTTP_REQ_GET, "/healthz", http_api_healthz},
-	{EVHTTP_REQ_GET, "/api/v1/config", http_api_config},
-	{EVHTTP_REQ_GET, "/api/v1/latest", http_api_latest},
-	{EVHTTP_REQ_GET, "/api/v1/query", http_history_query},
-	{EVHTTP_REQ_GET, "/api/v1/compare", http_history_compare},
-	{EVHTTP_REQ_GET, "/api/v1/anomalies", http_history_anomalies},
-	{EVHTTP_REQ_GET, "/api/v1/trends", http_history_trends},
-	{EVHTTP_REQ_GET, "/api/v1/series", http_history_series},
-	{EVHTTP_REQ_GET, "/api/v1/hw", http_hw_report},
+	{EVHTTP_REQ_GET, "/healthz", http_api_healthz, HTTP_ACCESS_OPEN},
+	{EVHTTP_REQ_POST, "/api/v1/auth/login", http_auth_login, HTTP_ACCESS_OPEN},
+	{EVHTTP_REQ_POST, "/api/v1/auth/logout", http_auth_logout, HTTP_ACCESS_SESSION},
+	{EVHTTP_REQ_GET, "/api/v1/auth/me", http_auth_me, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/auth/tokens", http_auth_tokens, HTTP_ACCESS_SESSION},
+	{EVHTTP_REQ_POST, "/api/v1/auth/tokens/create", http_auth_token_create,
+	 HTTP_ACCESS_SESSION},
+	{EVHTTP_REQ_POST, "/api/v1/auth/tokens/revoke", http_auth_token_revoke,
+	 HTTP_ACCESS_SESSION},
+	{EVHTTP_REQ_GET, "/api/v1/config", http_api_config, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/latest", http_api_latest, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/query", http_history_query, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/compare", http_history_compare, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/anomalies", http_history_anomalies, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/trends", http_history_trends, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/series", http_history_series, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/hw", http_hw_report, HTTP_ACCESS_USER},
 };
 
 struct http {
@@ -116,6 +124,10 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const struct http_route *route;
 
+	if (strlen(evhttp_request_get_uri(req)) > HTTP_MAX_URI) {
+		http_reply_error(req, 414, "request target longer than %d bytes", HTTP_MAX_URI);
+		return;
+	}
 	if (path == NULL || path[0] != '/') {
 		http_reply_error(req, 400, "request target must be an absolute path");
 		return;
@@ -124,7 +136,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	route = http_route_find(path);
 	if (route != NULL) {
 		if (http_method_ok(route->method, method)) {
-			route->handler(req, http->api);
+			http_auth_dispatch(req, http->api, route);
 			return;
 		}
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",

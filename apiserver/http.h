@@ -13,18 +13,27 @@
 #include "apiserver/api.h"
 #include "common/compat.h"
 
-/* Largest request header block and body evhttp accepts (bytes). */
+/* Largest request header block, body and request target accepted (bytes). */
 #define HTTP_MAX_HEADERS 8192
 #define HTTP_MAX_BODY	 4096
+#define HTTP_MAX_URI	 2048
 
 /* A route handler: answers req now or later (it then owns req until it replies). */
 typedef void (*http_handler)(struct evhttp_request *req, struct api *api);
+
+/* Who may call a route (docs/security.md). The default, 0, needs a login. */
+enum http_access {
+	HTTP_ACCESS_USER,    /* a session cookie or an API token */
+	HTTP_ACCESS_SESSION, /* a session cookie only (logout, token management) */
+	HTTP_ACCESS_OPEN,    /* anyone (/healthz, the login route) */
+};
 
 /* One row of the route table; a GET route also answers HEAD. */
 struct http_route {
 	enum evhttp_cmd_type method;
 	const char *path;
 	http_handler handler;
+	enum http_access access;
 };
 
 struct http;
@@ -47,6 +56,21 @@ void http_api_healthz(struct evhttp_request *req, struct api *api);
 void http_api_config(struct evhttp_request *req, struct api *api);
 void http_api_latest(struct evhttp_request *req, struct api *api);
 void http_api_query(struct evhttp_request *req, struct api *api);
+/* The auth routes and the access check every route passes through (http_auth.c). */
+void http_auth_login(struct evhttp_request *req, struct api *api);
+void http_auth_logout(struct evhttp_request *req, struct api *api);
+void http_auth_me(struct evhttp_request *req, struct api *api);
+void http_auth_tokens(struct evhttp_request *req, struct api *api);
+void http_auth_token_create(struct evhttp_request *req, struct api *api);
+void http_auth_token_revoke(struct evhttp_request *req, struct api *api);
+/*
+ * Runs route's handler when the request may call it: its credential (session cookie or Bearer
+ * token) is valid, checked against the cache or else the database, and a state-changing request
+ * has the JSON content type and, with a cookie, this server's Origin. Otherwise answers 401, 403
+ * or 415 itself.
+ */
+void http_auth_dispatch(struct evhttp_request *req, struct api *api,
+			const struct http_route *route);
 /* Serves a file under api->static_root for GET/HEAD of any path no route claims (http_static.c). */
 void http_static_serve(struct evhttp_request *req, struct api *api);
 

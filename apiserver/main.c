@@ -14,8 +14,14 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
+#include <sys/param.h>
 
 #include "apiserver/api.h"
+#include "apiserver/auth_cache.h"
+#include "apiserver/auth_limit.h"
+#include "apiserver/auth_refresh.h"
+#include "apiserver/auth_users.h"
 #include "apiserver/fanout.h"
 #include "apiserver/http.h"
 #include "apiserver/live.h"
@@ -34,6 +40,13 @@
 /* A client more frames behind than this skips to the newest. */
 #define MAIN_CLIENT_BACKLOG 16
 #define MAIN_MAX_FRAME	    (1 << 20)
+/* Verified credentials kept for the HTTP and WebSocket checks. */
+#define MAIN_AUTH_CACHE 4096
+/* Login throttling: keys tracked, free attempts, first and longest wait. */
+#define MAIN_LIMIT_KEYS	   4096
+#define MAIN_LIMIT_FREE	   5
+#define MAIN_LIMIT_BASE_MS 1000
+#define MAIN_LIMIT_MAX_MS  (15 * 60 * 1000)
 /* HTTP queries run on a few connections, so one slow statement does not hold up the rest. */
 #define MAIN_QUERY_CONNS 3
 /* No statement may hold an HTTP request for long. */
@@ -52,11 +65,22 @@ static const struct conf_entry main_conf_table[] = {
 	 "built dashboard to serve at /"},
 	{"log-level", CONF_STRING, offsetof(struct api_conf, log_level), "info", 0, 0,
 	 "error, warn, info or debug"},
+	{"session-idle", CONF_INT, offsetof(struct api_conf, session_idle_s), "3600", 2, 2592000,
+	 "seconds a login session may stay unused (an open dashboard uses it)"},
+	{"session-max", CONF_INT, offsetof(struct api_conf, session_max_s), "86400", 2, 31622400,
+	 "seconds a login session lasts at most"},
+	{"cookie-secure", CONF_BOOL, offsetof(struct api_conf, cookie_secure), "false", 0, 0,
+	 "mark the session cookie Secure (also automatic with X-Forwarded-Proto: https)"},
+	{"admin-user", CONF_STRING, offsetof(struct api_conf, admin_user), "admin", 0, 0,
+	 "first user, created when there is none: password from PERFWATCH_ADMIN_PASSWORD "
+	 "(environment only) or generated and printed once"},
 };
 
-static const char main_usage[] = "usage: perfwatch-api [--option value]...\n\n"
-				 "Serves the PerfWatch REST API, the dashboard and live frames "
-				 "over WebSocket. Never runs as root.";
+static const char main_usage[] =
+	"usage: perfwatch-api [--option value]...\n"
+	"       perfwatch-api user add|passwd|del NAME [--admin] [--db CONNINFO]\n\n"
+	"Serves the PerfWatch REST API, the dashboard and live frames over WebSocket, to logged-in "
+	"users only. Never runs as root.";
 
 /* Blocking, once, before the loop starts: is the schema this build needs applied? */
 static int
@@ -78,6 +102,24 @@ main_schema_check(const char *conninfo)
 	rc = 0;
 out:
 	PQfinish(conn);
+	return rc;
+}
+
+/* Blocking, once, before the loop starts: the first admin when the database has no user. */
+static int
+main_first_admin(const struct api_conf *conf)
+{
+	const char *env = getenv("PERFWATCH_ADMIN_PASSWORD");
+	char *password = env != NULL && env[0] != '\0' ? xstrdup(env) : NULL;
+	int rc;
+
+	/* Nothing later in this process (nor a child it may start) needs it. */
+	unsetenv("PERFWATCH_ADMIN_PASSWORD");
+	rc = auth_users_bootstrap(conf->db, conf->admin_user, password);
+	if (password != NULL) {
+		OPENSSL_cleanse(password, strlen(password));
+		free(password);
+	}
 	return rc;
 }
 
@@ -122,11 +164,12 @@ main_run(const struct api_conf *conf)
 	struct fanout *fanout = NULL;
 	struct http *http = NULL;
 	struct maintain *mt = NULL;
+	struct auth_refresh *refresh = NULL;
 	struct ws *ws = NULL;
 	char real[PATH_MAX];
 	int rc = 1;
 
-	if (main_schema_check(conf->db) != 0)
+	if (main_schema_check(conf->db) != 0 || main_first_admin(conf) != 0)
 		return 1;
 	if (realpath(conf->static_dir, real) != NULL)
 		api.static_root = xstrdup(real);
@@ -137,10 +180,18 @@ main_run(const struct api_conf *conf)
 	if (api.base == NULL)
 		goto fail;
 	fanout = fanout_new(MAIN_RING_FRAMES, MAIN_CLIENT_BACKLOG, ws_headroom(), MAIN_MAX_FRAME);
-	if ((ws = ws_start(conf->http_addr, conf->ws_port, fanout)) == NULL)
+	api.auth = auth_cache_new(MAIN_AUTH_CACHE);
+	api.limit_addr = auth_limit_new(MAIN_LIMIT_KEYS, MAIN_LIMIT_FREE, MAIN_LIMIT_BASE_MS,
+					MAIN_LIMIT_MAX_MS);
+	api.limit_user = auth_limit_new(MAIN_LIMIT_KEYS, MAIN_LIMIT_FREE, MAIN_LIMIT_BASE_MS,
+					MAIN_LIMIT_MAX_MS);
+	if ((ws = ws_start(conf->http_addr, conf->ws_port, fanout, api.auth)) == NULL)
 		goto fail;
 	api.pg = pg_async_new(api.base, conf->db, "query", MAIN_QUERY_CONNS, MAIN_QUERY_OPTIONS,
 			      NULL);
+	/* Re-checks used credentials often enough that an active session never idles out. */
+	refresh = auth_refresh_new(api.base, api.pg, api.auth,
+				   MIN(AUTH_CACHE_REFRESH_S, conf->session_idle_s / 2));
 	api.live = live_new(api.base, conf->db, fanout);
 	mt = maintain_new(api.base, conf->db);
 	if ((http = http_new(&api)) == NULL)
@@ -154,11 +205,15 @@ main_run(const struct api_conf *conf)
 fail:
 	/* Pending queries answer 503 while evhttp still exists; then the listeners go. */
 	pg_async_free(api.pg);
+	auth_refresh_free(refresh);
 	live_free(api.live);
 	maintain_free(mt);
 	http_free(http);
 	ws_stop(ws);
 	fanout_free(fanout);
+	auth_cache_free(api.auth);
+	auth_limit_free(api.limit_addr);
+	auth_limit_free(api.limit_user);
 	if (sigint != NULL)
 		event_free(sigint);
 	if (sigterm != NULL)
@@ -175,6 +230,8 @@ main(int argc, char **argv)
 	struct api_conf conf;
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "user") == 0)
+		return auth_users_cli(argc - 1, argv + 1);
 	memset(&conf, 0, sizeof(conf));
 	rc = main_load_conf(&conf, argc, argv);
 	if (rc != 0) {

@@ -15,13 +15,17 @@
 
 #include <libwebsockets.h>
 
+#include "apiserver/auth.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
 #define LOG_TAG "ws"
 
-#define WS_PATH	  "/live"
-#define WS_RX_MAX 1024
+#define WS_PATH "/live"
+/* The server reads no client message today: each is bounded in size and rate, then dropped. */
+#define WS_RX_MAX     1024
+#define WS_RX_PER_10S 20
 /* Each client costs at most one frame in flight: this bounds the WebSocket side's memory. */
 #define WS_MAX_CLIENTS 256
 
@@ -31,12 +35,18 @@ struct ws_client {
 	struct lws *wsi;
 	struct ws_client *next;
 	char peer[64];
+	char user[AUTH_NAME_MAX + 1];
+	uint8_t hash[AUTH_HASH_BYTES]; /* the credential it connected with */
+	size_t rx_bytes;	       /* of the message being received */
+	unsigned rx_count;	       /* messages since rx_window_ms */
+	int64_t rx_window_ms;
 };
 
 struct ws {
 	struct lws_context
 		*ctx; /* created on main, serviced on the lws thread, destroyed after join */
 	struct fanout *fanout;
+	struct auth_cache *auth; /* its own lock */
 	pthread_t thread;
 	atomic_bool stop;	   /* set by main, read by the lws thread */
 	struct ws_client *clients; /* lws thread only */
@@ -95,9 +105,46 @@ ws_origin_ok(const char *origin, const char *host)
 	return strcasecmp(a, b) == 0;
 }
 
-/* Runs on: lws thread. Only /live is upgraded, only from the dashboard's own host, up to a cap. */
+/*
+ * Runs on: lws thread. The credential of an upgrade (Bearer header, else session cookie) must
+ * be in the cache the main thread keeps: the dashboard has always called the HTTP API first.
+ */
 static int
-ws_filter(struct ws *ws, struct lws *wsi)
+ws_credential(struct ws *ws, struct lws *wsi, struct ws_client *c)
+{
+	char buf[1024];
+	const char *v = NULL;
+	struct auth_who who;
+	enum auth_kind kind = AUTH_KIND_TOKEN;
+	size_t len = 0;
+
+	if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+		v = auth_bearer_value(buf, &len);
+	} else if (lws_hdr_copy(wsi, buf, sizeof(buf), WSI_TOKEN_HTTP_COOKIE) > 0) {
+		kind = AUTH_KIND_SESSION;
+		v = auth_cookie_value(buf, &len);
+	}
+	if (v == NULL || auth_token_hash(v, len, c->hash) != 0 ||
+	    !auth_cache_get(ws->auth, c->hash, clock_wall_ms(), &who) || who.kind != kind)
+		return -1;
+	snprintf(c->user, sizeof(c->user), "%s", who.user);
+	return 0;
+}
+
+/* Runs on: lws thread. Answers a refused upgrade with an HTTP status, then closes. */
+static int
+ws_refuse(struct lws *wsi, unsigned status)
+{
+	lws_return_http_status(wsi, status, NULL);
+	return -1;
+}
+
+/*
+ * Runs on: lws thread. Only /live is upgraded, only from the dashboard's own host, only with a
+ * valid login, up to a cap.
+ */
+static int
+ws_filter(struct ws *ws, struct lws *wsi, struct ws_client *c)
 {
 	char uri[64] = "", origin[256] = "", host[256] = "";
 
@@ -115,7 +162,11 @@ ws_filter(struct ws *ws, struct lws *wsi)
 	    lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) < 0 ||
 	    !ws_origin_ok(origin, host)) {
 		log_warn("refusing WebSocket upgrade from origin '%s' to host '%s'", origin, host);
-		return -1;
+		return ws_refuse(wsi, HTTP_STATUS_FORBIDDEN);
+	}
+	if (ws_credential(ws, wsi, c) != 0) {
+		log_info("refusing WebSocket upgrade without a valid login");
+		return ws_refuse(wsi, HTTP_STATUS_UNAUTHORIZED);
 	}
 	return 0;
 }
@@ -130,7 +181,7 @@ ws_client_add(struct ws *ws, struct ws_client *c, struct lws *wsi)
 	c->next = ws->clients;
 	ws->clients = c;
 	ws->nclients++;
-	log_info("client %s connected (%u now)", c->peer, ws->nclients);
+	log_info("client %s (%s) connected (%u now)", c->peer, c->user, ws->nclients);
 	lws_callback_on_writable(wsi);
 }
 
@@ -149,11 +200,23 @@ ws_client_remove(struct ws *ws, struct ws_client *c)
 	}
 }
 
-/* Runs on: lws thread. New frames: drop hopeless clients, ask to write to the others. */
+/*
+ * Runs on: lws thread. New frames: drop hopeless clients and those whose login ended (logout,
+ * expiry, revocation: the main thread dropped it from the cache), ask to write to the others.
+ * The lookup also marks the login used, so an open dashboard keeps its session alive.
+ */
 static void
 ws_wake(struct ws *ws, struct lws *wsi)
 {
+	int64_t now = clock_wall_ms();
+
 	for (struct ws_client *c = ws->clients; c != NULL; c = c->next) {
+		if (!auth_cache_get(ws->auth, c->hash, now, NULL)) {
+			log_info("closing client %s: the login of %s ended", c->peer, c->user);
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT,
+					LWS_TO_KILL_ASYNC);
+			continue;
+		}
 		if (fanout_hopeless(ws->fanout, &c->cur)) {
 			log_warn("dropping client %s: it has not read for a whole ring of frames",
 				 c->peer);
@@ -185,6 +248,35 @@ ws_write(struct ws *ws, struct ws_client *c)
 	return 0;
 }
 
+/* Runs on: lws thread. Client messages are not parsed; too large or too many close it. */
+static int
+ws_receive(struct ws_client *c, size_t len)
+{
+	int64_t now = clock_wall_ms();
+
+	c->rx_bytes += len;
+	if (c->rx_bytes > WS_RX_MAX) {
+		log_warn("closing client %s: a message over %d bytes", c->peer, WS_RX_MAX);
+		goto refuse;
+	}
+	if (!lws_is_final_fragment(c->wsi) || lws_remaining_packet_payload(c->wsi) > 0)
+		return 0;
+	c->rx_bytes = 0;
+	if (now - c->rx_window_ms >= 10000) {
+		c->rx_window_ms = now;
+		c->rx_count = 0;
+	}
+	if (++c->rx_count > WS_RX_PER_10S) {
+		log_warn("closing client %s: more than %d messages in 10 s", c->peer,
+			 WS_RX_PER_10S);
+		goto refuse;
+	}
+	return 0;
+refuse:
+	lws_close_reason(c->wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, NULL, 0);
+	return -1;
+}
+
 /* Runs on: lws thread. */
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -193,10 +285,11 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void 
 	struct ws_client *c = user;
 
 	(void)in;
-	(void)len;
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
-		return ws_filter(ws, wsi);
+		return ws_filter(ws, wsi, c);
+	case LWS_CALLBACK_RECEIVE:
+		return ws_receive(c, len);
 	case LWS_CALLBACK_ESTABLISHED:
 		ws_client_add(ws, c, wsi);
 		break;
@@ -248,7 +341,7 @@ ws_lws_log(int level, const char *line)
 
 /* Runs on: main thread. */
 struct ws *
-ws_start(const char *addr, int port, struct fanout *f)
+ws_start(const char *addr, int port, struct fanout *f, struct auth_cache *auth)
 {
 	struct lws_context_creation_info info;
 	struct ws *ws = xcalloc(1, sizeof(*ws));
@@ -256,6 +349,7 @@ ws_start(const char *addr, int port, struct fanout *f)
 
 	lws_set_log_level(LLL_ERR | LLL_WARN, ws_lws_log);
 	ws->fanout = f;
+	ws->auth = auth;
 	atomic_init(&ws->stop, false);
 	/* Debian's lws 4.1.6 has no lws_context_info_defaults(). */
 	memset(&info, 0, sizeof(info));

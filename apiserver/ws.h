@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "apiserver/auth_cache.h"
 #include "apiserver/fanout.h"
 #include "common/compat.h"
 
@@ -23,10 +24,11 @@ struct ws;
 bool ws_origin_ok(const char *origin, const char *host);
 
 /*
- * Listens on addr:port and starts the service thread reading from `f` (which must outlive the
- * returned handle). Returns the handle, or NULL (logged). Runs on: main thread.
+ * Listens on addr:port and starts the service thread reading from `f`; an upgrade needs a
+ * credential that `auth` holds (both must outlive the returned handle). Returns the handle, or
+ * NULL (logged). Runs on: main thread.
  */
-struct ws *ws_start(const char *addr, int port, struct fanout *f);
+struct ws *ws_start(const char *addr, int port, struct fanout *f, struct auth_cache *auth);
 /* Stops the service thread, joins it and closes every client. NULL is a no-op. Runs on: main
  * thread. */
 void ws_stop(struct ws *ws);
