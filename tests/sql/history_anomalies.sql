@@ -72,3 +72,29 @@ SELECT t.check((SELECT coalesce(sum(extract(epoch FROM end_ts - start_ts) / 60),
 		FROM perfwatch_history_anomalies((SELECT array_agg(series_id) FROM ids WHERE series = 'A'),
 						 '2026-04-28 00:00+00', '2026-04-29 00:00+00')),
 	       'clean day: under 1 % of minutes flagged');
+-- A clean week (04-21 .. 04-28, 3 weeks of history or more for each day): false positives per minute.
+SELECT t.check((SELECT coalesce(sum(extract(epoch FROM end_ts - start_ts) / 60), 0) < 0.01 * 7 * 1440
+		FROM perfwatch_history_anomalies((SELECT array_agg(series_id) FROM ids WHERE series = 'A'),
+						 '2026-04-21 00:00+00', '2026-04-28 00:00+00')),
+	       format('clean week: %s of 10080 minutes flagged',
+		      (SELECT coalesce(sum(extract(epoch FROM end_ts - start_ts) / 60), 0)
+		       FROM perfwatch_history_anomalies((SELECT array_agg(series_id) FROM ids WHERE series = 'A'),
+							'2026-04-21 00:00+00', '2026-04-28 00:00+00'))));
+-- Sensitivity: 5-minute spikes of 2 .. 12 noise sigmas (sigma of a 1-minute average = 3 / sqrt(3))
+-- planted on 04-27 into a copy of A's values, detection reported per size (not asserted below 8).
+CREATE TEMP TABLE graded AS
+SELECT k AS sigmas, timestamptz '2026-04-27 01:00+00' + (k - 1) * interval '2 hours' AS lo
+FROM generate_series(2, 12, 2) k;
+UPDATE cpu_samples c SET usr = c.usr + g.sigmas * 3 / sqrt(3)
+FROM graded g WHERE c.cpu = -1 AND c.ts >= g.lo AND c.ts < g.lo + interval '5 minutes';
+SELECT perfwatch_history_rebuild('2026-04-27 00:00+00');
+SELECT (perfwatch_maintain(interval '5 minutes'))->>'more' AS more;
+CREATE TEMP TABLE graded_found AS
+SELECT g.sigmas, EXISTS (SELECT 1 FROM perfwatch_history_anomalies(
+	(SELECT array_agg(series_id) FROM ids WHERE series = 'A'), g.lo - interval '1 hour',
+	g.lo + interval '1 hour') a WHERE a.start_ts < g.lo + interval '5 minutes' AND a.end_ts > g.lo) AS found
+FROM graded g;
+DO $$ BEGIN RAISE NOTICE 'report - spike detection by size (sigmas:found): %',
+	(SELECT string_agg(sigmas || ':' || found, ' ' ORDER BY sigmas) FROM graded_found); END $$;
+SELECT t.check((SELECT bool_and(found) FROM graded_found WHERE sigmas >= 10),
+	       'spikes of 10 sigmas and more are found');
