@@ -195,15 +195,18 @@ export class Dashboard {
 	}
 
 	private onState(s: LiveState, detail: string): void {
+		const wasStale = this.healthTimer !== null;
 		this.state.conn = s;
 		this.state.connDetail = detail;
-		if (s === 'stale')
+		if (s === 'stale') {
 			this.watchHealth();
-		else if (s === 'live' && this.healthTimer) {
-			clearInterval(this.healthTimer);
-			this.healthTimer = null;
-			this.apiOk();
+			return;
 		}
+		if (this.healthTimer)
+			clearInterval(this.healthTimer);
+		this.healthTimer = null;
+		if (s === 'live' && wasStale)
+			this.apiOk();
 	}
 
 	/* While the socket is open but silent, say whether the database or the collector is at fault. */
@@ -211,15 +214,20 @@ export class Dashboard {
 		if (this.healthTimer)
 			return;
 		const check = async () => {
+			let banner: string;
 			try {
 				await getJson<{ status: string; db: string }>('/healthz');
-				this.state.banner = 'No new data: the collector has not written a sample recently.';
+				banner = 'No new data: the collector has not written a sample recently.';
 			} catch (e) {
-				if (e instanceof ApiError && e.status === 503)
-					this.state.banner = 'The database is unreachable: live data is paused.';
-				else
+				if (!(e instanceof ApiError && e.status === 503)) {
 					this.apiFailed(e);
+					return;
+				}
+				banner = 'The database is unreachable: live data is paused.';
 			}
+			/* The answer may come after frames resumed. */
+			if (this.state.conn === 'stale')
+				this.state.banner = banner;
 		};
 		void check();
 		this.healthTimer = setInterval(() => void check(), 5000);
@@ -230,9 +238,13 @@ export class Dashboard {
 	}
 
 	private apiFailed(e: unknown): void {
-		const msg = e instanceof Error ? e.message : String(e);
-		this.state.banner = e instanceof ApiError && e.status === 0 ?
-			'The PerfWatch API server is unreachable. Retrying…' : msg;
+		const status = e instanceof ApiError ? e.status : -1;
+		if (status === 0)
+			this.state.banner = 'The PerfWatch API server is unreachable. Retrying…';
+		else if (status === 503)
+			this.state.banner = 'The database is unreachable: history and live data are paused.';
+		else
+			this.state.banner = e instanceof Error ? e.message : String(e);
 	}
 
 	private retheme(): void {
