@@ -15,6 +15,7 @@ struct auth_cache_entry {
 	struct auth_who who;
 	bool used;	     /* looked up since the last auth_cache_take_used() */
 	int64_t last_use_ms; /* for eviction when full */
+	int64_t put_ms;	     /* when the main thread last stored it */
 };
 
 struct auth_cache {
@@ -88,6 +89,7 @@ auth_cache_put(struct auth_cache *c, const struct auth_who *who, int64_t now_ms)
 	e->who = *who;
 	e->used = true;
 	e->last_use_ms = now_ms;
+	e->put_ms = now_ms;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -131,22 +133,52 @@ auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES])
 size_t
 auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], size_t max)
 {
-	size_t n = 0, i = 0;
+	size_t n = 0;
 
 	pthread_mutex_lock(&c->lock);
-	while (i < c->n) {
+	for (size_t i = 0; i < c->n && n < max; i++) {
 		struct auth_cache_entry *e = &c->entries[i];
 
-		if (!e->used || n == max) {
-			auth_cache_remove(c, e);
+		if (!e->used)
 			continue;
-		}
 		memcpy(out[n++], e->who.hash, AUTH_HASH_BYTES);
 		e->used = false;
-		i++;
 	}
 	pthread_mutex_unlock(&c->lock);
 	return n;
+}
+
+/* Runs on: main thread. Builds the new array outside the lock's hot part: one swap. */
+void
+auth_cache_replace(struct auth_cache *c, const struct auth_who *live, size_t n, int64_t since_ms)
+{
+	struct auth_cache_entry *next = xcalloc(c->capacity, sizeof(*next)), *old;
+	size_t k = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < c->n && k < c->capacity; i++) {
+		if (c->entries[i].put_ms >= since_ms)
+			next[k++] = c->entries[i];
+	}
+	for (size_t i = 0; i < n && k < c->capacity; i++) {
+		bool fresh = false;
+
+		for (size_t j = 0; j < k; j++)
+			fresh |= auth_hash_equal(next[j].who.hash, live[i].hash);
+		if (fresh)
+			continue;
+		next[k].who = live[i];
+		old = auth_cache_find(c, live[i].hash);
+		next[k].used = old != NULL && old->used;
+		next[k].last_use_ms = old != NULL ? old->last_use_ms : since_ms;
+		next[k].put_ms = old != NULL ? old->put_ms : 0;
+		k++;
+	}
+	old = c->entries;
+	c->entries = next;
+	c->n = k;
+	pthread_mutex_unlock(&c->lock);
+	free(old);
 }
 
 /* Runs on: any thread. */

@@ -1,7 +1,8 @@
 /*
  * The verified-credential cache, the second place where the main and WebSocket threads meet
- * (docs/security.md): the main thread puts what the database confirmed and re-confirms what
- * was used every AUTH_CACHE_REFRESH_S; the lws thread only looks up. One mutex guards it.
+ * (docs/security.md): the main thread puts what the database confirmed and, every
+ * AUTH_CACHE_REFRESH_S, replaces the whole content with the database's live credentials; the
+ * lws thread only looks up. One mutex guards it.
  */
 #ifndef PERFWATCH_APISERVER_AUTH_CACHE_H
 #define PERFWATCH_APISERVER_AUTH_CACHE_H
@@ -52,11 +53,17 @@ bool auth_cache_get(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], i
 /* Drops the entry for hash, if any (logout, revocation). Main thread. */
 void auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES]);
 /*
- * For the periodic re-check: copies up to `max` hashes used since the previous call into out,
- * clears their used mark, and drops every entry that was not used since then. Returns the
- * number copied. Main thread.
+ * For the periodic re-check: copies up to `max` hashes used since the previous call into out
+ * and clears their used mark. Returns the number copied. Main thread.
  */
 size_t auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], size_t max);
+/*
+ * Replaces the content with the n credentials in `live` (the first `capacity` of them), keeping
+ * the entries put at or after since_ms (they may be newer than the database's answer) and the
+ * used marks of entries that stay. Main thread.
+ */
+void auth_cache_replace(struct auth_cache *c, const struct auth_who *live, size_t n,
+			int64_t since_ms);
 /* Returns the number of entries (for tests and logs). Any thread. */
 size_t auth_cache_count(struct auth_cache *c);
 

@@ -7,8 +7,11 @@
 
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -16,14 +19,19 @@
 
 #define LOG_TAG "auth_refresh"
 
-#define AUTH_REFRESH_MAX 4096
+/* $1: hex hashes used since the last round; $2: the cache's capacity. */
+#define AUTH_REFRESH_SQL                                                                           \
+	"SELECT token_hash, kind, token_id, user_id, user_name, is_admin, valid_until_ms "         \
+	"FROM perfwatch_auth.refresh(ARRAY(SELECT decode(h, 'hex') "                               \
+	"FROM unnest(string_to_array($1, ',')) AS h), $2::integer)"
 
 struct auth_refresh {
 	struct event *timer;
 	struct pg_async *pg;
 	struct auth_cache *cache;
-	bool busy; /* a check is in flight */
-	size_t n;  /* hashes sent in it */
+	bool busy;	    /* a round is in flight */
+	int64_t started_ms; /* when it started */
+	size_t n, n_max;    /* hashes sent in it; most kept */
 	uint8_t (*sent)[AUTH_HASH_BYTES];
 	struct log_limit fail_limit;
 };
@@ -70,69 +78,69 @@ static void
 auth_refresh_done(const PGresult *res, void *arg)
 {
 	struct auth_refresh *r = arg;
-	bool *seen;
-	struct auth_who who;
-	int64_t now = clock_wall_ms();
+	struct auth_who *live;
+	size_t n = 0;
 
 	r->busy = false;
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_limited(&r->fail_limit, LOG_LEVEL_WARN, "credential re-check failed: %s",
+		log_limited(&r->fail_limit, LOG_LEVEL_WARN, "credential refresh failed: %.*s",
+			    res ? (int)strcspn(PQresultErrorMessage(res), "\n") : 13,
 			    res ? PQresultErrorMessage(res) : "no connection");
 		return;
 	}
-	seen = xcalloc(r->n > 0 ? r->n : 1, sizeof(*seen));
+	live = xcalloc((size_t)PQntuples(res) + 1, sizeof(*live));
 	for (int i = 0; i < PQntuples(res); i++) {
-		if (auth_refresh_row(res, i, &who) != 0)
-			continue;
-		auth_cache_put(r->cache, &who, now);
-		for (size_t k = 0; k < r->n; k++) {
-			if (auth_hash_equal(r->sent[k], who.hash))
-				seen[k] = true;
-		}
+		if (auth_refresh_row(res, i, &live[n]) == 0)
+			n++;
 	}
-	for (size_t k = 0; k < r->n; k++) {
-		if (!seen[k])
-			auth_cache_forget(r->cache, r->sent[k]);
-	}
-	log_debug("re-checked %zu credentials: %d valid", r->n, PQntuples(res));
-	free(seen);
+	auth_cache_replace(r->cache, live, n, r->started_ms);
+	log_debug("refreshed: %zu used, %zu live credentials", r->n, n);
+	OPENSSL_cleanse(live, ((size_t)PQntuples(res) + 1) * sizeof(*live));
+	free(live);
+}
+
+void
+auth_refresh_now(struct auth_refresh *r)
+{
+	size_t cap = r->n_max * (2 * AUTH_HASH_BYTES + 1) + 1, len = 0;
+	char limit[24], *list;
+	const char *values[2];
+
+	if (r->busy || !pg_async_is_up(r->pg))
+		return;
+	r->started_ms = clock_wall_ms();
+	r->n = auth_cache_take_used(r->cache, r->sent, r->n_max);
+	list = xmalloc(cap);
+	list[0] = '\0';
+	for (size_t i = 0; i < r->n; i++)
+		auth_refresh_hex(r->sent[i], list, cap, &len);
+	snprintf(limit, sizeof(limit), "%zu", r->n_max);
+	values[0] = list;
+	values[1] = limit;
+	if (pg_async_query(r->pg, AUTH_REFRESH_SQL, 2, values, auth_refresh_done, r) == 0)
+		r->busy = true;
+	free(list);
 }
 
 static void
 auth_refresh_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct auth_refresh *r = arg;
-	size_t cap = AUTH_REFRESH_MAX * (2 * AUTH_HASH_BYTES + 1) + 1, len = 0;
-	char *list;
-	const char *values[1];
-
 	(void)fd;
 	(void)what;
-	if (r->busy || !pg_async_is_up(r->pg))
-		return;
-	r->n = auth_cache_take_used(r->cache, r->sent, AUTH_REFRESH_MAX);
-	if (r->n == 0)
-		return;
-	list = xmalloc(cap);
-	list[0] = '\0';
-	for (size_t i = 0; i < r->n; i++)
-		auth_refresh_hex(r->sent[i], list, cap, &len);
-	values[0] = list;
-	if (pg_async_query(r->pg, AUTH_REFRESH_CHECK_SQL, 1, values, auth_refresh_done, r) == 0)
-		r->busy = true;
-	free(list);
+	auth_refresh_now(arg);
 }
 
 struct auth_refresh *
 auth_refresh_new(struct event_base *base, struct pg_async *pg, struct auth_cache *cache,
-		 int interval_s)
+		 size_t capacity, int interval_s)
 {
 	struct auth_refresh *r = xcalloc(1, sizeof(*r));
 	struct timeval tv = {interval_s > 0 ? interval_s : 1, 0};
 
 	r->pg = pg;
 	r->cache = cache;
-	r->sent = xcalloc(AUTH_REFRESH_MAX, sizeof(*r->sent));
+	r->n_max = capacity > 0 ? capacity : 1;
+	r->sent = xcalloc(r->n_max, sizeof(*r->sent));
 	r->fail_limit = (struct log_limit)LOG_LIMIT_INIT(20);
 	r->timer = event_new(base, -1, EV_PERSIST, auth_refresh_tick, r);
 	event_add(r->timer, &tv);

@@ -1,8 +1,10 @@
 /*
- * Keeps the credential cache honest: every interval, the credentials used since the last round
- * are checked again in the database (which also extends the sessions' idle time); the ones it
- * no longer knows (revoked, expired, user deleted) are dropped from the cache. Also the SQL and
- * the row parser every credential check shares. Runs on: main thread.
+ * Keeps the credential cache a mirror of the database: every interval (and as soon as the
+ * connection is up), the credentials used since the last round are marked used in the database
+ * (extending the sessions' idle time) and the cache is replaced by every live session and
+ * token, so revoked, expired and deleted ones go and ones made elsewhere (another server, the
+ * command line) come. Also the SQL and the row parser every credential check shares. Runs on:
+ * main thread.
  */
 #ifndef PERFWATCH_APISERVER_AUTH_REFRESH_H
 #define PERFWATCH_APISERVER_AUTH_REFRESH_H
@@ -23,11 +25,13 @@
 struct auth_refresh;
 
 /*
- * Re-checks `cache` (borrowed) through `pg` (borrowed) every interval_s seconds. Free with
- * auth_refresh_free() after pg_async_free(pg).
+ * Refreshes `cache` (borrowed, of `capacity` entries) through `pg` (borrowed) every interval_s
+ * seconds. Free with auth_refresh_free() after pg_async_free(pg).
  */
 struct auth_refresh *auth_refresh_new(struct event_base *base, struct pg_async *pg,
-				      struct auth_cache *cache, int interval_s);
+				      struct auth_cache *cache, size_t capacity, int interval_s);
+/* Starts a round now (the query connection just came up). */
+void auth_refresh_now(struct auth_refresh *r);
 /* Stops the timer. NULL is a no-op. */
 void auth_refresh_free(struct auth_refresh *r);
 /* Parses row `row` of an AUTH_REFRESH_CHECK_SQL result into out; returns 0 or -1 (logged). */

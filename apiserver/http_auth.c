@@ -434,8 +434,14 @@ http_auth_op_new(struct evhttp_request *req, struct api *api)
 static bool
 http_auth_op_ok(struct http_auth_op *op, const PGresult *res)
 {
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
 	if (res == NULL) {
 		http_reply_error(op->req, 503, "database connection lost; try again");
+	} else if (state != NULL && strcmp(state, "54000") == 0) {
+		http_reply_error(op->req, 409, "%.*s",
+				 (int)strcspn(PQresultErrorMessage(res), "\n"),
+				 PQresultErrorMessage(res));
 	} else if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		log_error("auth statement failed: %.*s",
 			  (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));

@@ -41,7 +41,7 @@
 #define MAIN_CLIENT_BACKLOG 16
 #define MAIN_MAX_FRAME	    (1 << 20)
 /* Verified credentials kept for the HTTP and WebSocket checks. */
-#define MAIN_AUTH_CACHE 4096
+#define MAIN_AUTH_CACHE 1024
 /* Login throttling: keys tracked, free attempts, first and longest wait. */
 #define MAIN_LIMIT_KEYS	   4096
 #define MAIN_LIMIT_FREE	   5
@@ -123,6 +123,17 @@ main_first_admin(const struct api_conf *conf)
 	return rc;
 }
 
+/* A query connection is up: fill the credential cache at once (the first time, after start). */
+static void
+main_pg_up(struct pg_async *pg, void *arg)
+{
+	struct auth_refresh **refresh = arg;
+
+	(void)pg;
+	if (*refresh != NULL)
+		auth_refresh_now(*refresh);
+}
+
 static void
 main_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -165,6 +176,7 @@ main_run(const struct api_conf *conf)
 	struct http *http = NULL;
 	struct maintain *mt = NULL;
 	struct auth_refresh *refresh = NULL;
+	struct pg_async_callbacks refresh_cbs = {.up = main_pg_up};
 	struct ws *ws = NULL;
 	char real[PATH_MAX];
 	int rc = 1;
@@ -187,10 +199,11 @@ main_run(const struct api_conf *conf)
 					MAIN_LIMIT_MAX_MS);
 	if ((ws = ws_start(conf->http_addr, conf->ws_port, fanout, api.auth)) == NULL)
 		goto fail;
+	refresh_cbs.arg = &refresh;
 	api.pg = pg_async_new(api.base, conf->db, "query", MAIN_QUERY_CONNS, MAIN_QUERY_OPTIONS,
-			      NULL);
-	/* Re-checks used credentials often enough that an active session never idles out. */
-	refresh = auth_refresh_new(api.base, api.pg, api.auth,
+			      &refresh_cbs);
+	/* Marks used credentials often enough that an active session never idles out. */
+	refresh = auth_refresh_new(api.base, api.pg, api.auth, MAIN_AUTH_CACHE,
 				   MIN(AUTH_CACHE_REFRESH_S, conf->session_idle_s / 2));
 	api.live = live_new(api.base, conf->db, fanout);
 	mt = maintain_new(api.base, conf->db);

@@ -134,6 +134,39 @@ BEGIN
 END
 $$;
 
+-- The periodic re-check of perfwatch-api's credential cache: marks p_used used (as check())
+-- and returns every live session and token (at most p_limit, most recently active first), in
+-- the shape of check(), so the cache mirrors what the database allows.
+CREATE FUNCTION perfwatch_auth.refresh(p_used bytea[], p_limit integer)
+RETURNS TABLE (token_hash bytea, kind text, token_id integer, user_id integer, user_name text,
+	       is_admin boolean, valid_until_ms bigint)
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = perfwatch_auth, pg_temp
+AS $$
+BEGIN
+	PERFORM 1 FROM perfwatch_auth.check(p_used);
+	RETURN QUERY
+	SELECT c.token_hash, c.kind, c.token_id, c.user_id, c.user_name, c.is_admin,
+	       (extract(epoch FROM c.until) * 1000)::bigint
+	FROM (
+		SELECT s.token_hash, 'session' AS kind, NULL::integer AS token_id, u.id AS user_id,
+		       u.name AS user_name, u.is_admin,
+		       least(s.expires_at, s.last_seen_at + s.idle_timeout) AS until,
+		       s.last_seen_at AS active
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()
+		UNION ALL
+		SELECT t.token_hash, 'token', t.id, u.id, u.name, u.is_admin, t.expires_at,
+		       coalesce(t.last_used_at, t.created_at)
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+	) c
+	ORDER BY c.active DESC
+	LIMIT p_limit;
+END
+$$;
+
 -- Ends the session with this hash; returns true when there was one.
 CREATE FUNCTION perfwatch_auth.logout(p_token_hash bytea)
 RETURNS boolean
@@ -146,16 +179,27 @@ AS $$
 $$;
 
 -- Stores a new API token of the user (ttl NULL: no expiry) and returns its row (never the hash).
+-- A user has at most 100 live tokens (program_limit_exceeded).
 CREATE FUNCTION perfwatch_auth.token_create(p_user_id integer, p_name text, p_token_hash bytea,
 					    p_ttl interval)
 RETURNS TABLE (id integer, name text, created_at timestamptz, expires_at timestamptz)
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = perfwatch_auth, pg_temp
 AS $$
-	INSERT INTO api_tokens (token_hash, user_id, name, expires_at)
+BEGIN
+	PERFORM 1 FROM users u WHERE u.id = p_user_id FOR UPDATE;
+	IF (SELECT count(*) FROM api_tokens t
+	    WHERE t.user_id = p_user_id AND t.revoked_at IS NULL
+	      AND (t.expires_at IS NULL OR t.expires_at > now())) >= 100 THEN
+		RAISE EXCEPTION 'at most 100 live API tokens per user'
+			USING ERRCODE = 'program_limit_exceeded';
+	END IF;
+	RETURN QUERY
+	INSERT INTO api_tokens AS t (token_hash, user_id, name, expires_at)
 	VALUES (p_token_hash, p_user_id, p_name, now() + p_ttl)
-	RETURNING id, name, created_at, expires_at;
+	RETURNING t.id, t.name, t.created_at, t.expires_at;
+END
 $$;
 
 -- The user's API tokens, newest first, revoked ones included (never the hashes).
@@ -253,6 +297,7 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA perfwatch_auth FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
 	perfwatch_auth.login(text, text, bytea, interval, interval, text),
 	perfwatch_auth.check(bytea[]),
+	perfwatch_auth.refresh(bytea[], integer),
 	perfwatch_auth.logout(bytea),
 	perfwatch_auth.token_create(integer, text, bytea, interval),
 	perfwatch_auth.token_list(integer),
