@@ -92,9 +92,9 @@ SELECT (perfwatch_maintain(interval '5 minutes'))->>'more' AS more;
 CREATE TEMP TABLE graded_found AS
 SELECT g.sigmas, EXISTS (SELECT 1 FROM perfwatch_history_anomalies(
 	(SELECT array_agg(series_id) FROM ids WHERE series = 'A'), g.lo - interval '1 hour',
-	g.lo + interval '1 hour') a WHERE a.start_ts < g.lo + interval '5 minutes' AND a.end_ts > g.lo) AS found
+	g.lo + interval '1 hour') a WHERE a.start_ts < g.lo + interval '5 minutes' AND a.end_ts > g.lo) AS detected
 FROM graded g;
 DO $$ BEGIN RAISE NOTICE 'report - spike detection by size (sigmas:found): %',
-	(SELECT string_agg(sigmas || ':' || found, ' ' ORDER BY sigmas) FROM graded_found); END $$;
-SELECT t.check((SELECT bool_and(found) FROM graded_found WHERE sigmas >= 10),
+	(SELECT string_agg(sigmas || ':' || detected, ' ' ORDER BY sigmas) FROM graded_found); END $$;
+SELECT t.check((SELECT bool_and(detected) FROM graded_found WHERE sigmas >= 10),
 	       'spikes of 10 sigmas and more are found');
