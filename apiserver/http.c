@@ -18,6 +18,7 @@
 
 #include "apiserver/http_history.h"
 #include "apiserver/http_hw.h"
+#include "apiserver/http_metrics.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 
@@ -44,6 +45,7 @@ static const struct http_route http_routes[] = {
 	{EVHTTP_REQ_GET, "/api/v1/trends", http_history_trends, HTTP_ACCESS_USER},
 	{EVHTTP_REQ_GET, "/api/v1/series", http_history_series, HTTP_ACCESS_USER},
 	{EVHTTP_REQ_GET, "/api/v1/hw", http_hw_report, HTTP_ACCESS_USER},
+	{EVHTTP_REQ_GET, "/api/v1/metrics", http_metrics_list, HTTP_ACCESS_USER},
 };
 
 struct http {
