@@ -1052,13 +1052,13 @@ BEGIN
 		       jsonb_agg(jsonb_build_array((extract(epoch FROM c.ts) * 1000)::bigint,
 						   c.value, c.value_shifted) ORDER BY c.ts) AS points
 		FROM c GROUP BY 1),
+	x AS MATERIALIZED (
+		SELECT * FROM perfwatch_history_changes(p_from, p_to, p_offset, p_top)),
 	ch AS (
 		SELECT sj.obj || jsonb_build_object('mean', x.mean, 'mean_shifted', x.mean_shifted,
 						    'change_pct', x.change_pct, 'score', x.score) AS o,
 		       x.score
-		FROM perfwatch_history_changes(p_from, p_to, p_offset, p_top) x
-		JOIN perfwatch_api_series_json(ARRAY(SELECT series_id FROM
-			perfwatch_history_changes(p_from, p_to, p_offset, p_top))) sj
+		FROM x JOIN perfwatch_api_series_json(ARRAY(SELECT series_id FROM x)) sj
 			ON sj.id = x.series_id)
 	SELECT 200, jsonb_build_object(
 		'from', (extract(epoch FROM p_from) * 1000)::bigint,
