@@ -106,3 +106,17 @@ test('the collector and the API server refuse a schema that is behind', async ()
 		stack.psql(`INSERT INTO schema_migrations (version, name) VALUES (${newest}, '${name}')`);
 	}
 });
+
+test('the services refuse a database that was never migrated', async () => {
+	stack.psql('CREATE DATABASE never_migrated', { database: 'postgres' });
+	const c = stack.exec('perfwatch-collector', ['--db', conninfo('never_migrated')], { timeoutMs: 20000 });
+	assert.notEqual(c.code, 0, 'collector kept running against an empty database');
+	assert.equal(c.signal, null, `collector did not exit by itself: ${c.stderr}`);
+	assert.match(c.stderr, /schema_migrations.*perfwatch-migrate/);
+	const a = stack.exec('perfwatch-api', ['--db', conninfo('never_migrated'),
+		'--http-port', String(await freePort()), '--ws-port', String(await freePort())],
+	{ asOwner: true, timeoutMs: 20000 });
+	assert.notEqual(a.code, 0, 'API server kept running against an empty database');
+	assert.equal(a.signal, null, `API server did not exit by itself: ${a.stderr}`);
+	assert.match(a.stderr, /schema_migrations.*perfwatch-migrate/);
+});
