@@ -83,6 +83,9 @@ test('bad flags and an unreachable database fail with a message', () => {
 	r = stack.exec('perfwatch-migrate', ['--db', conninfo('does_not_exist')]);
 	assert.equal(r.code, 1);
 	assert.match(r.stderr, /cannot connect to the database: .*does_not_exist/);
+	r = stack.exec('perfwatch-migrate', ['--db', stack.conninfo(), '--migrations-dir', '/nonexistent']);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /cannot open migrations directory \/nonexistent/);
 });
 
 /* The services compare schema_migrations with the migrations they were built with. */
