@@ -1,0 +1,99 @@
+/* The "uptime" source: seconds since boot from a kept /proc/uptime fd. */
+#include "collector/sources/uptime.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "collector/procfile.h"
+#include "collector/scan.h"
+#include "collector/sources/section.h"
+#include "common/log.h"
+#include "common/xalloc.h"
+
+#define LOG_TAG "uptime"
+
+struct uptime_state {
+	struct procfile *pf;
+	double uptime_s;
+	bool ok;
+	struct log_limit parse_limit;
+};
+
+int
+uptime_parse(const char *text, size_t len, double *uptime_s)
+{
+	struct scan s = scan_init(text, len);
+	double idle;
+
+	if (!scan_decimal(&s, uptime_s) || !scan_decimal(&s, &idle))
+		return -1;
+	scan_blanks(&s);
+	return scan_eol(&s) ? 0 : -1;
+}
+
+static void *
+uptime_init(const struct source_env *env, char *why, size_t whylen)
+{
+	struct uptime_state *st = xcalloc(1, sizeof(*st));
+
+	st->pf = procfile_open(env->procfs, "uptime", 64, why, whylen);
+	if (st->pf == NULL) {
+		free(st);
+		return NULL;
+	}
+	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	return st;
+}
+
+static int
+uptime_sample(void *state, const struct tick *tick)
+{
+	struct uptime_state *st = state;
+	const char *text;
+	size_t len;
+
+	(void)tick;
+	st->ok = false;
+	if (procfile_read(st->pf, &text, &len) != 0)
+		return -1;
+	if (uptime_parse(text, len, &st->uptime_s) != 0) {
+		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
+			    procfile_path(st->pf));
+		return -1;
+	}
+	st->ok = true;
+	return 0;
+}
+
+static int
+uptime_encode(void *state, json_t *frame)
+{
+	struct uptime_state *st = state;
+	json_t *o;
+
+	if (!st->ok)
+		return 0;
+	o = json_object();
+	if (o == NULL || json_object_set_new(frame, "uptime", o) != 0)
+		return -1;
+	return section_real(o, "uptime_s", true, st->uptime_s);
+}
+
+static void
+uptime_fini(void *state)
+{
+	struct uptime_state *st = state;
+
+	if (st == NULL)
+		return;
+	procfile_free(st->pf);
+	free(st);
+}
+
+const struct source_ops uptime_source = {
+	.name = "uptime",
+	.init = uptime_init,
+	.sample = uptime_sample,
+	.encode = uptime_encode,
+	.fini = uptime_fini,
+};
