@@ -52,7 +52,7 @@ static const struct metric metrics_table[] = {
 	 "runnable tasks"},
 	{"load.tasks", "load_samples", "tasks", NULL, NULL, "tasks", METRIC_GAUGE,
 	 "tasks (threads) that exist"},
-	/* migrations/007_uptime.sql */
+	/* migrations/008_uptime.sql */
 	{"uptime.uptime_s", "uptime_samples", "uptime_s", NULL, NULL, "s", METRIC_GAUGE,
 	 "seconds since the kernel booted"},
 	/* migrations/002_os_metrics.sql: the OS sources of collector/sources/. */

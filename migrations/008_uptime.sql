@@ -1,4 +1,4 @@
--- 007: time since boot (frame section "uptime", collector/sources/uptime.c), the same way 002
+-- 008: time since boot (frame section "uptime", collector/sources/uptime.c), the same way 002
 -- adds its sections: a table partitioned by UTC day and its ingest/frame pair.
 
 CREATE TABLE IF NOT EXISTS uptime_samples (
