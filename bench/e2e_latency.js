@@ -47,9 +47,9 @@ async function listen(stack) {
 }
 
 /* One client: resolves to the latencies (ms) of `ticks` frames, the first (warm-up) tick skipped. */
-function measure(url, ticks) {
+function measure(stack, ticks) {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url);
+		const ws = new WebSocket(stack.wsUrl, stack.wsOptions());
 		const lat = [];
 		let seen = 0;
 		ws.on('error', reject);
@@ -127,7 +127,7 @@ async function main() {
 	let notify;
 	try {
 		notify = await listen(stack);
-		const runs = await Promise.all(Array.from({ length: o.clients }, () => measure(stack.wsUrl, o.ticks)));
+		const runs = await Promise.all(Array.from({ length: o.clients }, () => measure(stack, o.ticks)));
 		lat = runs.flat();
 	} finally {
 		await notify?.client.end();

@@ -18,7 +18,7 @@ after(async () => {
 });
 
 async function request(path, init) {
-	const res = await fetch(`${stack.httpUrl}${path}`, init);
+	const res = await stack.fetch(path, init);
 	const text = await res.text();
 	let body;
 	try {

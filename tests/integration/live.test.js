@@ -19,7 +19,7 @@ let frames;
 /* Collects `n` consecutive ticks (seq increasing by one) from the WebSocket. */
 function collectTicks(url, n, timeoutMs = 30000) {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url);
+		const ws = new WebSocket(url, stack.wsOptions());
 		let run = [];
 		const timer = setTimeout(() => {
 			ws.terminate();
@@ -47,7 +47,7 @@ function collectTicks(url, n, timeoutMs = 30000) {
 const close = (a, b, rel = 1e-5) => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
 
 async function getJson(path) {
-	const res = await fetch(`${stack.httpUrl}${path}`);
+	const res = await stack.fetch(path);
 	return { status: res.status, type: res.headers.get('content-type'), body: await res.json() };
 }
 
@@ -147,6 +147,19 @@ test('/healthz and /api/v1/latest', async () => {
 	assert.equal(latest.status, 200);
 	assert.ok(latest.body.seq >= frames[frames.length - 1].seq, `latest seq ${latest.body.seq}`);
 	assert.equal(latest.body.host, frames[0].host);
+});
+
+test('the WebSocket upgrade needs a session and this server as Origin', async () => {
+	const refused = (opts) => new Promise((resolve) => {
+		const ws = new WebSocket(stack.wsUrl, opts);
+		ws.on('open', () => { ws.terminate(); resolve(false); });
+		ws.on('unexpected-response', (req, res) => { res.resume(); resolve(res.statusCode); });
+		ws.on('error', () => resolve(true));
+	});
+	assert.ok(await refused({ origin: stack.httpUrl }), 'upgrade without a session');
+	assert.ok(await refused({ ...stack.wsOptions(), origin: 'http://evil.example' }), 'upgrade from another origin');
+	const res = await fetch(`${stack.httpUrl}/api/v1/latest`);
+	assert.equal(res.status, 401, 'REST without a session');
 });
 
 test('after an API server restart, WebSocket clients get ticks again', async () => {

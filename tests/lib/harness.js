@@ -8,10 +8,14 @@
  *   const { startStack } = require('../lib/harness.js');
  *   const stack = await startStack({ collector: true, interval: 1 });
  *   stack.httpUrl, stack.wsUrl, stack.db, stack.psql(sql), await stack.restartApi(), await stack.stop()
+ * The API server's first admin gets a random password (stack.admin); the harness logs in once:
+ *   await stack.fetch('/api/v1/latest')      fetch with the session cookie (stack.cookie)
+ *   new WebSocket(stack.wsUrl, stack.wsOptions())   cookie and Origin for the upgrade
  */
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
+const crypto = require('node:crypto');
 const os = require('node:os');
 const path = require('node:path');
 
@@ -180,6 +184,8 @@ class Stack {
 		fs.chmodSync(this.tmp, 0o700);
 		this.services = {};
 		this.stopped = false;
+		this.admin = { user: 'admin', password: crypto.randomBytes(18).toString('base64url') };
+		this.cookie = null;
 		live.add(this);
 	}
 
@@ -234,7 +240,9 @@ class Stack {
 	}
 
 	migrate() {
-		const r = this.exec('perfwatch-migrate', ['--db', this.conninfo('postgres')]);
+		const dir = this.opts.migrationsDir || process.env.PERFWATCH_TEST_MIGRATIONS_DIR;
+		const r = this.exec('perfwatch-migrate', ['--db', this.conninfo('postgres'),
+			...(dir ? ['--migrations-dir', dir] : [])]);
 		if (r.code !== 0)
 			throw new Error(`perfwatch-migrate failed:\n${r.stderr}`);
 		return r;
@@ -260,8 +268,9 @@ class Stack {
 		const args = ['--db', this.conninfo('perfwatch_api'), '--http-addr', '127.0.0.1',
 			'--http-port', String(this.httpPort), '--ws-port', String(this.wsPort),
 			'--static-dir', o.staticDir || path.join(ROOT, 'frontend', 'dist'), ...(o.apiArgs || [])];
+		const env = cleanEnv({ HOME: this.tmp, PERFWATCH_ADMIN_PASSWORD: this.admin.password, ...o.apiEnv });
 		const svc = new Service('api', binary('perfwatch-api'), args,
-			{ logDir: this.artifacts, env: cleanEnv({ HOME: this.tmp, ...o.apiEnv }), ids: this.ids });
+			{ logDir: this.artifacts, env, ids: this.ids });
 		this.services.api = svc;
 		svc.start();
 		await waitFor('the API server /healthz', svc, async () => {
@@ -271,6 +280,33 @@ class Stack {
 				return false;
 			}
 		}, 30000);
+		if (o.login !== false && !this.cookie)
+			await this.login();
+	}
+
+	/* Logs in as the first admin and keeps the session cookie in this.cookie. */
+	async login() {
+		const res = await fetch(`${this.httpUrl}/api/v1/auth/login`, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json', Origin: this.httpUrl },
+			body: JSON.stringify(this.admin),
+		});
+		const setCookie = res.headers.get('set-cookie');
+		if (res.status !== 200 || !setCookie)
+			throw new Error(`login as ${this.admin.user} failed: ${res.status} ${await res.text()}`);
+		this.cookie = setCookie.split(';')[0];
+		return this.cookie;
+	}
+
+	/* fetch() of a path on the API server with the session cookie (and any init given). */
+	fetch(urlPath, init = {}) {
+		const headers = { ...(this.cookie ? { Cookie: this.cookie } : {}), ...(init.headers || {}) };
+		return fetch(`${this.httpUrl}${urlPath}`, { ...init, headers });
+	}
+
+	/* Options for `new WebSocket(stack.wsUrl, opts)` (ws package): the session and our Origin. */
+	wsOptions() {
+		return { origin: this.httpUrl, headers: this.cookie ? { Cookie: this.cookie } : {} };
 	}
 
 	/* Stops the API server (it must exit cleanly), starts it again and waits until healthy. */
@@ -351,8 +387,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 /*
  * Starts a stack. Options: collector (bool, default true), interval (s, 1), api (bool, true),
- * migrate (bool, true), collectorArgs/apiArgs (extra flags), collectorEnv/apiEnv (extra
- * environment), staticDir, name (artifacts subdirectory; default: the test file's name).
+ * migrate (bool, true), migrationsDir (default: the build's, or PERFWATCH_TEST_MIGRATIONS_DIR), login (bool, true: log in as stack.admin once the API is up),
+ * collectorArgs/apiArgs (extra flags), collectorEnv/apiEnv (extra environment), staticDir,
+ * name (artifacts subdirectory; default: the test file's name).
  */
 async function startStack(opts = {}) {
 	const o = { collector: true, api: true, migrate: true, interval: 1, ...opts };
