@@ -238,6 +238,8 @@ AS $$
 DECLARE
 	aggs text;
 	vals text;
+	sql text;
+	stmt text;
 	newest timestamptz;
 BEGIN
 	SELECT string_agg(format('count(%1$I) AS n%2$s, sum(%1$I::float8) AS s%2$s, '
@@ -252,7 +254,7 @@ BEGIN
 		RETURN NULL;
 	END IF;
 	PERFORM perfwatch_history_partitions('rollup_1m', lo, hi);
-	EXECUTE format($q$
+	sql := format($q$
 		WITH g AS MATERIALIZED (
 			SELECT date_bin('1 minute', ts, timestamptz 'epoch') AS bucket,
 			       %1$s AS instance, %2$s
@@ -284,8 +286,14 @@ BEGIN
 			    max = excluded.max
 			RETURNING r.bucket)
 		SELECT max(bucket) FROM up$q$,
-		src.instance_expr, aggs, src.table_name, vals, src.subsystem)
-	INTO newest USING hid, lo, hi;
+		src.instance_expr, aggs, src.table_name, vals, src.subsystem);
+	-- Prepared once per session (perfwatch-api keeps its maintenance connection): planning
+	-- this statement costs more than running it on a minute of rows.
+	stmt := 'perfwatch_rollup_' || left(md5(sql), 20);
+	IF NOT EXISTS (SELECT 1 FROM pg_prepared_statements p WHERE p.name = stmt) THEN
+		EXECUTE format('PREPARE %I (smallint, timestamptz, timestamptz) AS %s', stmt, sql);
+	END IF;
+	EXECUTE format('EXECUTE %I (%L, %L, %L)', stmt, hid, lo, hi) INTO newest;
 	RETURN newest;
 END
 $$;

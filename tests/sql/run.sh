@@ -34,7 +34,13 @@ export PGHOST="$tmp" PGPORT="$port" PGUSER=postgres
 psql() { command psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 createdb perfwatch_template
-for f in "$root"/migrations/[0-9][0-9][0-9]_*.sql; do
+# Migrations git knows about (others' untracked work in progress stays out); all in a plain copy.
+if files=$(git -C "$root" ls-files 'migrations/[0-9][0-9][0-9]_*.sql' 2>/dev/null) && [ -n "$files" ]; then
+	files=$(printf '%s\n' "$files" | sed "s|^|$root/|")
+else
+	files=$(ls "$root"/migrations/[0-9][0-9][0-9]_*.sql)
+fi
+for f in $files; do
 	name=$(basename "$f" .sql)
 	psql -1 -d perfwatch_template -f "$f" >/dev/null
 	psql -d perfwatch_template -c "INSERT INTO schema_migrations (version, name) VALUES (${name%%_*}, '${name#*_}')" >/dev/null
