@@ -1,9 +1,13 @@
 /*
  * Tests for HTTP dispatch through a real evhttp server and client on one event loop: 404/405,
- * JSON errors, 400 from the query parser, 503 while the database is unreachable, and the
- * static directory (content types, index.html, no way out of the directory).
+ * JSON errors, 400 from the query parser, 503 while the database is unreachable, the static
+ * directory (content types, index.html, no way out of the directory), and the access check
+ * (401 without a credential, session vs token routes, JSON content type and Origin on
+ * state-changing requests) with credentials placed in the cache as the database would.
  */
 #include <check.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +17,11 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 
 #include "apiserver/api.h"
+#include "apiserver/auth_cache.h"
+#include "apiserver/auth_limit.h"
 #include "apiserver/fanout.h"
 #include "apiserver/http.h"
 #include "apiserver/live.h"
@@ -25,11 +32,17 @@
 /* A unix socket that does not exist: connection attempts fail at once and back off. */
 #define NO_DB "host=/nonexistent-perfwatch-test port=1 dbname=none connect_timeout=1"
 
+/* Tokens the cache knows: a login session and an API token. */
+#define SESSION "1111111111111111111111111111111111111111111111111111111111111111"
+#define TOKEN	"2222222222222222222222222222222222222222222222222222222222222222"
+#define UNKNOWN "3333333333333333333333333333333333333333333333333333333333333333"
+
 struct reply {
 	int status;
 	char body[4096];
 	char ctype[128];
 	char allow[64];
+	char www_auth[64];
 };
 
 struct fixture {
@@ -53,6 +66,21 @@ write_file(const char *path, const char *text)
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
 	fclose(f);
+}
+
+static void
+cache_credential(const char *token, enum auth_kind kind)
+{
+	struct auth_who who;
+
+	memset(&who, 0, sizeof(who));
+	ck_assert_int_eq(auth_token_hash(token, strlen(token), who.hash), 0);
+	who.kind = kind;
+	who.user_id = 1;
+	who.token_id = kind == AUTH_KIND_TOKEN ? 1 : -1;
+	strcpy(who.user, "admin");
+	who.valid_until_ms = INT64_MAX;
+	auth_cache_put(fx.api.auth, &who, 0);
 }
 
 static void
@@ -88,6 +116,11 @@ setup(void)
 	fx.fanout = fanout_new(4, 2, 16, 1024);
 	fx.api.pg = pg_async_new(fx.api.base, NO_DB, "query", 2, "-c statement_timeout=1s", NULL);
 	fx.api.live = live_new(fx.api.base, NO_DB, fx.fanout);
+	fx.api.auth = auth_cache_new(8);
+	fx.api.limit_addr = auth_limit_new(8, 5, 1000, 60000);
+	fx.api.limit_user = auth_limit_new(8, 5, 1000, 60000);
+	cache_credential(SESSION, AUTH_KIND_SESSION);
+	cache_credential(TOKEN, AUTH_KIND_TOKEN);
 	fx.http = http_new(&fx.api);
 	ck_assert_ptr_nonnull(fx.http);
 	fx.client = evhttp_connection_base_new(fx.api.base, NULL, "127.0.0.1",
@@ -104,6 +137,9 @@ teardown(void)
 	live_free(fx.api.live);
 	http_free(fx.http);
 	fanout_free(fx.fanout);
+	auth_cache_free(fx.api.auth);
+	auth_limit_free(fx.api.limit_addr);
+	auth_limit_free(fx.api.limit_user);
 	event_base_free(fx.api.base);
 	free(fx.api.static_root);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.dir);
@@ -133,17 +169,45 @@ on_reply(struct evhttp_request *req, void *arg)
 		r->body[n] = '\0';
 		copy_header(req, "Content-Type", r->ctype, sizeof(r->ctype));
 		copy_header(req, "Allow", r->allow, sizeof(r->allow));
+		copy_header(req, "WWW-Authenticate", r->www_auth, sizeof(r->www_auth));
 	}
 	event_base_loopbreak(fx.api.base);
 }
 
-/* Sends one request and runs the loop (server and client) until its reply. */
+/*
+ * Sends one request with extra headers ("Name", "value", …, NULL) and runs the loop (server and
+ * client) until its reply.
+ */
+static struct reply *
+request_with(enum evhttp_cmd_type method, const char *uri, const char *body, ...)
+{
+	struct evhttp_request *req = evhttp_request_new(on_reply, &fx.r);
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+	const char *name;
+	va_list ap;
+
+	evhttp_add_header(out, "Host", "localhost");
+	va_start(ap, body);
+	while ((name = va_arg(ap, const char *)) != NULL)
+		evhttp_add_header(out, name, va_arg(ap, const char *));
+	va_end(ap);
+	if (body != NULL)
+		evbuffer_add(evhttp_request_get_output_buffer(req), body, strlen(body));
+	ck_assert_int_eq(evhttp_make_request(fx.client, req, method, uri), 0);
+	fx.r.status = -1;
+	event_base_dispatch(fx.api.base);
+	return &fx.r;
+}
+
+/* Sends one request as the logged-in session and runs the loop until its reply. */
 static struct reply *
 request(enum evhttp_cmd_type method, const char *uri)
 {
 	struct evhttp_request *req = evhttp_request_new(on_reply, &fx.r);
 
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", "localhost");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Cookie",
+			  "theme=dark; " AUTH_COOKIE "=" SESSION);
 	ck_assert_int_eq(evhttp_make_request(fx.client, req, method, uri), 0);
 	fx.r.status = -1;
 	event_base_dispatch(fx.api.base);
@@ -227,6 +291,116 @@ START_TEST(test_http_routes_bounds_request_size)
 }
 END_TEST
 
+START_TEST(test_http_routes_need_a_login)
+{
+	static const char *const gets[] = {
+		"/api/v1/config",      "/api/v1/latest",    "/api/v1/query?metric=cpu.usr",
+		"/api/v1/compare",     "/api/v1/anomalies", "/api/v1/trends",
+		"/api/v1/series",      "/api/v1/hw",	    "/api/v1/auth/me",
+		"/api/v1/auth/tokens",
+	};
+	static const char *const posts[] = {"/api/v1/auth/logout", "/api/v1/auth/tokens/create",
+					    "/api/v1/auth/tokens/revoke"};
+	struct reply *r;
+
+	for (size_t i = 0; i < ARRAY_LEN(gets); i++) {
+		r = request_with(EVHTTP_REQ_GET, gets[i], NULL, NULL);
+		ck_assert_msg(r->status == 401, "%s: %d", gets[i], r->status);
+		ck_assert_str_eq(r->body, "{\"error\":\"login required\"}");
+		ck_assert_str_eq(r->www_auth, "Bearer realm=\"perfwatch\"");
+		r = request_with(EVHTTP_REQ_GET, gets[i], NULL, "Cookie", AUTH_COOKIE "=' OR 1=1",
+				 NULL);
+		ck_assert_msg(r->status == 401, "%s with a malformed cookie: %d", gets[i],
+			      r->status);
+		r = request_with(EVHTTP_REQ_GET, gets[i], NULL, "Authorization", "Basic YTpi",
+				 NULL);
+		ck_assert_msg(r->status == 401, "%s with Basic: %d", gets[i], r->status);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(posts); i++) {
+		r = request_with(EVHTTP_REQ_POST, posts[i], "{}", "Content-Type",
+				 "application/json", NULL);
+		ck_assert_msg(r->status == 401, "%s: %d", posts[i], r->status);
+	}
+	/* Open: health and the login route itself. */
+	ck_assert_int_eq(request_with(EVHTTP_REQ_GET, "/healthz", NULL, NULL)->status, 503);
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/login", "{\"user\":\"x\"}", "Content-Type",
+			 "application/json", NULL);
+	ck_assert_int_eq(r->status, 400);
+	/* A well-formed credential the cache does not hold goes to the (unreachable) database. */
+	r = request_with(EVHTTP_REQ_GET, "/api/v1/auth/me", NULL, "Cookie", AUTH_COOKIE "=" UNKNOWN,
+			 NULL);
+	ck_assert_int_eq(r->status, 503);
+}
+END_TEST
+
+START_TEST(test_http_routes_session_and_token)
+{
+	struct reply *r;
+
+	r = request(EVHTTP_REQ_GET, "/api/v1/auth/me");
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(
+		r->body,
+		"{\"user\":\"admin\",\"admin\":false,\"kind\":\"session\",\"expires\":null}");
+	r = request_with(EVHTTP_REQ_GET, "/api/v1/auth/me", NULL, "Authorization", "Bearer " TOKEN,
+			 NULL);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "\"kind\":\"token\""));
+	/* A session's value as a Bearer token (or a token as a cookie) is no credential. */
+	r = request_with(EVHTTP_REQ_GET, "/api/v1/auth/me", NULL, "Authorization",
+			 "Bearer " SESSION, NULL);
+	ck_assert_int_eq(r->status, 401);
+	r = request_with(EVHTTP_REQ_GET, "/api/v1/auth/me", NULL, "Cookie", AUTH_COOKIE "=" TOKEN,
+			 NULL);
+	ck_assert_int_eq(r->status, 401);
+	/* Token management needs a session: a leaked token cannot make more. */
+	r = request_with(EVHTTP_REQ_GET, "/api/v1/auth/tokens", NULL, "Authorization",
+			 "Bearer " TOKEN, NULL);
+	ck_assert_int_eq(r->status, 403);
+}
+END_TEST
+
+START_TEST(test_http_routes_state_changes_need_json_and_origin)
+{
+	const char *cookie = AUTH_COOKIE "=" SESSION;
+	struct reply *r;
+
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/logout", "", "Cookie", cookie, "Origin",
+			 "http://localhost", NULL);
+	ck_assert_int_eq(r->status, 415);
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/logout", "", "Cookie", cookie,
+			 "Content-Type", "text/plain", "Origin", "http://localhost", NULL);
+	ck_assert_int_eq(r->status, 415);
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/logout", "", "Cookie", cookie,
+			 "Content-Type", "application/json", "Origin", "http://evil.example", NULL);
+	ck_assert_int_eq(r->status, 403);
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/logout", "", "Cookie", cookie,
+			 "Content-Type", "application/json", NULL);
+	ck_assert_int_eq(r->status, 403);
+	/* The right Origin gets through the check to the (unreachable) database. */
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/logout", "", "Cookie", cookie,
+			 "Content-Type", "application/json; charset=utf-8", "Origin",
+			 "http://localhost", NULL);
+	ck_assert_int_eq(r->status, 503);
+	/* A cross-site login (login CSRF) and a form-encoded one are refused too. */
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/login", "user=a&password=b", "Content-Type",
+			 "application/x-www-form-urlencoded", NULL);
+	ck_assert_int_eq(r->status, 415);
+	r = request_with(EVHTTP_REQ_POST, "/api/v1/auth/login", "{}", "Content-Type",
+			 "application/json", "Origin", "http://evil.example", NULL);
+	ck_assert_int_eq(r->status, 403);
+}
+END_TEST
+
+START_TEST(test_http_routes_bounds_uri)
+{
+	char uri[HTTP_MAX_URI + 64];
+
+	snprintf(uri, sizeof(uri), "/api/v1/query?metric=%0*d", HTTP_MAX_URI, 0);
+	ck_assert_int_eq(request(EVHTTP_REQ_GET, uri)->status, 414);
+}
+END_TEST
+
 Suite *
 http_routes_suite(void)
 {
@@ -237,6 +411,10 @@ http_routes_suite(void)
 	tcase_add_test(tc, test_http_routes_api_errors_and_methods);
 	tcase_add_test(tc, test_http_routes_static_files);
 	tcase_add_test(tc, test_http_routes_bounds_request_size);
+	tcase_add_test(tc, test_http_routes_need_a_login);
+	tcase_add_test(tc, test_http_routes_session_and_token);
+	tcase_add_test(tc, test_http_routes_state_changes_need_json_and_origin);
+	tcase_add_test(tc, test_http_routes_bounds_uri);
 	suite_add_tcase(s, tc);
 	return s;
 }
