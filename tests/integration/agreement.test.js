@@ -109,7 +109,7 @@ async function ours(metrics, instance, from, to) {
 	const qs = new URLSearchParams({ metric: metrics.join(','), from: String(from), to: String(to) });
 	if (instance !== null)
 		qs.set('instance', instance);
-	const res = await fetch(`${stack.httpUrl}/api/v1/query?${qs}`);
+	const res = await stack.fetch(`/api/v1/query?${qs}`);
 	const body = await res.json();
 	assert.equal(res.status, 200, JSON.stringify(body));
 	const out = {};
