@@ -3,8 +3,11 @@
  * Checks a running compose stack from the host, as a user would: /healthz, /api/v1/config,
  * consecutive ticks over the WebSocket, the same ticks in /api/v1/query, and that the frames
  * describe this host (CPU count, MemTotal, host name, network interfaces), not the container.
- * Run by tests/compose/smoke.sh; prints one JSON summary line on success, exits 1 on failure.
- * Environment: PW_HTTP_PORT, PW_WS_PORT, PW_UP_START_MS (epoch ms when `up` began).
+ * Logs in first, as a user of the defaults would: with the admin password the API server
+ * generated and printed in its log. Run by tests/compose/smoke.sh; prints one JSON summary line
+ * on success, exits 1 on failure.
+ * Environment: PW_HTTP_PORT, PW_WS_PORT, PW_UP_START_MS (epoch ms when `up` began),
+ * PW_ADMIN_USER, PW_ADMIN_PASSWORD.
  */
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -16,8 +19,10 @@ const WS_PORT = Number(process.env.PW_WS_PORT);
 const UP_START_MS = Number(process.env.PW_UP_START_MS);
 const STATES = ['usr', 'nice', 'sys', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guest_nice'];
 
+let cookie = null;
+
 async function getJson(path, want = 200) {
-	const res = await fetch(HTTP + path);
+	const res = await fetch(HTTP + path, { headers: cookie ? { Cookie: cookie } : {} });
 	const body = await res.text();
 	assert.equal(res.status, want, `GET ${path}: ${res.status} ${body.slice(0, 200)}`);
 	return JSON.parse(body);
@@ -26,7 +31,7 @@ async function getJson(path, want = 200) {
 /* The first `n` consecutive ticks (seq increasing by one) from the WebSocket. */
 function collectTicks(url, n, timeoutMs) {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url);
+		const ws = new WebSocket(url, { origin: HTTP, headers: { Cookie: cookie } });
 		let run = [];
 		const timer = setTimeout(() => {
 			ws.terminate();
@@ -75,9 +80,23 @@ function checkFrame(f) {
 	assert.ok(f.mem.available_kb > 0 && f.mem.available_kb <= memTotal);
 }
 
+async function login() {
+	const res = await fetch(`${HTTP}/api/v1/auth/login`, {
+		method: 'POST',
+		headers: { 'Content-Type': 'application/json', Origin: HTTP },
+		body: JSON.stringify({ user: process.env.PW_ADMIN_USER, password: process.env.PW_ADMIN_PASSWORD }),
+	});
+	const setCookie = res.headers.get('set-cookie');
+	assert.equal(res.status, 200, `login: ${res.status} ${await res.text()}`);
+	assert.ok(setCookie, 'login sets a session cookie');
+	cookie = setCookie.split(';')[0];
+}
+
 async function main() {
 	const health = await getJson('/healthz');
 	assert.deepEqual(health, { status: 'ok', db: 'up' });
+	await getJson('/api/v1/config', 401);
+	await login();
 	const config = await getJson('/api/v1/config');
 	assert.equal(config.ws_port, WS_PORT, '/api/v1/config names the published WebSocket port');
 	assert.equal(config.host, os.hostname());

@@ -113,6 +113,7 @@ PERFWATCH_HTTP_PORT=$(free_port 18470)
 PERFWATCH_WS_PORT=$((PERFWATCH_HTTP_PORT + 1))
 export PERFWATCH_DB_OWNER_PASSWORD=$(rand) PERFWATCH_COLLECTOR_DB_PASSWORD=$(rand)
 export PERFWATCH_API_DB_PASSWORD=$(rand) PERFWATCH_INTERVAL=1 PERFWATCH_HOSTNAME= PERFWATCH_LOG_LEVEL=info
+export PERFWATCH_ADMIN_PASSWORD=
 if [ -z "${PERFWATCH_EXTRA_CA_CERTS:-}" ] && compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
 	PERFWATCH_EXTRA_CA_CERTS=$(cat /usr/local/share/ca-certificates/*.crt)
 	export PERFWATCH_EXTRA_CA_CERTS
@@ -143,8 +144,17 @@ say "api healthy $(secs "$healthy_ms")s after up"
 [ "$(compose ps -q migrate | xargs docker inspect -f '{{.State.ExitCode}}')" = 0 ]
 
 # ---- what a user sees ---------------------------------------------------------------------------
+# PERFWATCH_ADMIN_PASSWORD is empty, as in .env.example: the API server generates the first admin's
+# password and prints it once in its log, where a user finds it.
+first_login=$(compose logs --no-color api | grep "first login: user '" || true)
+[ "$(printf '%s\n' "$first_login" | grep -c .)" = 1 ] ||
+	{ say "want one 'first login' line with the password in the api log, got: $first_login"; exit 1; }
+admin_user=$(printf '%s' "$first_login" | sed -n "s/.*first login: user '\([^']*\)', password '.*/\1/p")
+admin_password=$(printf '%s' "$first_login" | sed -n "s/.*, password '\([^']*\)'.*/\1/p")
+[ -n "$admin_user" ] && [ -n "$admin_password" ] || { say "cannot parse: $first_login"; exit 1; }
 summary=$(cd "$PW_ROOT/tests" && PW_HTTP_PORT=$PERFWATCH_HTTP_PORT PW_WS_PORT=$PERFWATCH_WS_PORT \
-	PW_UP_START_MS=$up_ms node "$PW_ROOT/tests/compose/check.js")
+	PW_UP_START_MS=$up_ms PW_ADMIN_USER=$admin_user PW_ADMIN_PASSWORD=$admin_password \
+	node "$PW_ROOT/tests/compose/check.js")
 say "check: $summary"
 
 # ---- least privilege, as the kernel sees it -----------------------------------------------------
