@@ -6,6 +6,7 @@
 
 #include "collector/collector.h"
 #include "collector/collector_conf.h"
+#include "collector/privdrop.h"
 #include "common/log.h"
 
 #define LOG_TAG "main"
@@ -55,6 +56,13 @@ main(int argc, char **argv)
 	c = collector_new(&conf, err, sizeof(err));
 	if (c == NULL) {
 		log_error("%s", err);
+		collector_conf_free(&conf);
+		return EXIT_FAILURE;
+	}
+	/* Every counter and file is open: nothing from here on needs the privileges. */
+	if (privdrop_apply(err, sizeof(err)) != 0) {
+		log_error("%s", err);
+		collector_free(c);
 		collector_conf_free(&conf);
 		return EXIT_FAILURE;
 	}
