@@ -85,7 +85,7 @@ pressure_parse(const char *text, size_t len, struct pressure_stats *out)
 		if (pressure_parse_fields(&s, line) != 0)
 			return -1;
 	} while (scan_next_line(&s));
-	return out->some.present ? 0 : -1;
+	return out->some.present || out->full.present ? 0 : -1;
 }
 
 static void *

@@ -25,9 +25,9 @@ struct pressure_stats {
 };
 
 /*
- * Parses the text of one pressure file into *out; returns 0, or -1 when the "some" line is
- * missing or a line is malformed. A missing "full" line (cpu before 5.13) leaves full.present
- * false.
+ * Parses the text of one pressure file into *out; returns 0, or -1 when it has neither line or
+ * a line is malformed. A missing line leaves its present false: cpu has no "full" before 5.13,
+ * irq (6.1+) has only "full".
  */
 MUST_CHECK int pressure_parse(const char *text, size_t len, struct pressure_stats *out);
 

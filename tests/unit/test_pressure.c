@@ -28,6 +28,14 @@ START_TEST(test_pressure_parse_recorded_and_reconstructed)
 	ck_assert_double_eq_tol(ps.some.avg300, 0.87, 1e-9);
 	ck_assert_uint_eq(ps.some.total_us, 912331221);
 	free(text);
+
+	/* /proc/pressure/irq (6.1+) has only a "full" line (Documentation/accounting/psi.rst). */
+	text = strdup("full avg10=0.12 avg60=0.05 avg300=0.01 total=47113\n");
+	ck_assert_int_eq(pressure_parse(text, strlen(text), &ps), 0);
+	ck_assert(!ps.some.present);
+	ck_assert(ps.full.present);
+	ck_assert_uint_eq(ps.full.total_us, 47113);
+	free(text);
 }
 END_TEST
 
@@ -35,7 +43,7 @@ START_TEST(test_pressure_parse_rejects_malformed)
 {
 	static const char *const bad[] = {
 		"",
-		"full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n",
+		"\n",
 		"some avg10=0.00 avg60=0.00 total=0\n",
 		"some avg10=x avg60=0.00 avg300=0.00 total=0\n",
 		"some avg10=0.00 avg60=0.00 avg300=0.00 total=\n",
@@ -54,13 +62,14 @@ START_TEST(test_pressure_stall_rate_over_real_dt)
 	char dir[64];
 	struct source_env env = {.procfs = dir, .sysfs = "/nonexistent"};
 	void *st;
-	json_t *f, *cpu, *io;
+	json_t *f, *cpu, *io, *irq;
 
 	fx_tmpdir(dir, sizeof(dir));
 	fx_write(dir, "pressure/cpu", "some avg10=1.50 avg60=1.00 avg300=0.50 total=1000000\n");
 	fx_write(dir, "pressure/io",
 		 "some avg10=0.00 avg60=0.00 avg300=0.00 total=10\n"
 		 "full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n");
+	fx_write(dir, "pressure/irq", "full avg10=0.00 avg60=0.00 avg300=0.00 total=100\n");
 	st = pressure_source.init(&env, NULL, 0);
 	ck_assert_ptr_nonnull(st);
 	f = fx_tick(&pressure_source, st, 0, 0);
@@ -69,7 +78,7 @@ START_TEST(test_pressure_stall_rate_over_real_dt)
 	ck_assert_double_eq_tol(fx_num(cpu, "some_avg10"), 1.5, 1e-9);
 	fx_null(cpu, "some_stall_pct"); /* no previous sample yet */
 	fx_null(cpu, "full_avg10");	/* no full line: unknown, not 0 */
-	/* memory and irq are absent from this tree: said so in the frame. */
+	/* memory is absent from this tree: said so in the frame. */
 	ck_assert_ptr_nonnull(
 		json_object_get(json_object_get(f, "unavailable"), "pressure.memory"));
 	json_decref(f);
@@ -79,7 +88,12 @@ START_TEST(test_pressure_stall_rate_over_real_dt)
 	fx_write(dir, "pressure/io",
 		 "some avg10=0.00 avg60=0.00 avg300=0.00 total=2010\n"
 		 "full avg10=0.00 avg60=0.00 avg300=0.00 total=1005\n");
+	fx_write(dir, "pressure/irq", "full avg10=0.00 avg60=0.00 avg300=0.00 total=20100\n");
 	f = fx_tick(&pressure_source, st, 1, 2.0);
+	irq = fx_row(json_object_get(f, "pressure"), "resource", "irq");
+	fx_null(irq, "some_avg10"); /* irq has no "some" line */
+	fx_null(irq, "some_stall_pct");
+	ck_assert_double_eq_tol(fx_num(irq, "full_stall_pct"), 1.0, 1e-9);
 	cpu = fx_row(json_object_get(f, "pressure"), "resource", "cpu");
 	io = fx_row(json_object_get(f, "pressure"), "resource", "io");
 	ck_assert_double_eq_tol(fx_num(cpu, "some_stall_pct"), 30.0, 1e-9);
