@@ -66,7 +66,10 @@ filesystems_is_pseudo(const char *type)
 	return false;
 }
 
-/* Copies a mount table field into dst, decoding \ooo escapes; false when it does not fit. */
+/*
+ * Copies a mount table field into dst, decoding \ooo escapes; false (dst holding what fits) when
+ * it does not fit.
+ */
 static bool
 filesystems_unescape(char *dst, size_t cap, const char *w, size_t wlen)
 {
@@ -80,14 +83,17 @@ filesystems_unescape(char *dst, size_t cap, const char *w, size_t wlen)
 			c = (char)((w[i + 1] - '0') * 64 + (w[i + 2] - '0') * 8 + (w[i + 3] - '0'));
 			i += 3;
 		}
-		if (j + 1 >= cap)
+		if (j + 1 >= cap) {
+			dst[j] = '\0';
 			return false;
+		}
 		dst[j++] = c;
 	}
 	dst[j] = '\0';
 	return true;
 }
 
+/* Parses "dev mnt type ..."; returns 0, 1 when the mount point or type is too long, -1. */
 static int
 filesystems_parse_line(struct scan *s, struct filesystems_mount *out)
 {
@@ -98,10 +104,11 @@ filesystems_parse_line(struct scan *s, struct filesystems_mount *out)
 	for (int i = 0; i < 3; i++)
 		if (!scan_word(s, 0, &w[i], &wlen[i]))
 			return -1;
-	if (!filesystems_unescape(m.dev, sizeof(m.dev), w[0], wlen[0]) ||
-	    !filesystems_unescape(m.mnt, sizeof(m.mnt), w[1], wlen[1]) ||
+	/* The device is only a label: a long one (an NFS export) is cut, not a reason to fail. */
+	(void)filesystems_unescape(m.dev, sizeof(m.dev), w[0], wlen[0]);
+	if (!filesystems_unescape(m.mnt, sizeof(m.mnt), w[1], wlen[1]) ||
 	    !filesystems_unescape(m.type, sizeof(m.type), w[2], wlen[2]))
-		return -1;
+		return 1;
 	if (out != NULL)
 		*out = m;
 	return 0;
@@ -114,12 +121,16 @@ filesystems_parse(const char *text, size_t len, struct filesystems_mount *out, s
 	struct scan s = scan_init(text, len);
 	size_t count = 0;
 
+	int rc;
+
 	while (!scan_eof(&s)) {
 		scan_blanks(&s);
 		if (!scan_eol(&s)) {
-			if (filesystems_parse_line(&s, count < cap ? &out[count] : NULL) != 0)
+			rc = filesystems_parse_line(&s, count < cap ? &out[count] : NULL);
+			if (rc < 0)
 				return -1;
-			count++;
+			/* A mount point longer than we keep cannot be statvfs()ed: skipped. */
+			count += rc == 0;
 		}
 		(void)scan_next_line(&s);
 	}

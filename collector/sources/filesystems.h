@@ -14,7 +14,7 @@
 /* One mount table line, with the kernel's octal escapes (\040 for a space) decoded. */
 struct filesystems_mount {
 	char dev[128];
-	char mnt[256];
+	char mnt[512];
 	char type[32];
 };
 
@@ -23,7 +23,9 @@ bool filesystems_is_pseudo(const char *type);
 
 /*
  * Parses mount table text (/proc/self/mounts format) into out[0, cap) and sets *n to the number
- * of lines (more than cap means out was too small); returns 0, or -1 on a malformed line.
+ * of mounts (more than cap means out was too small); returns 0, or -1 on a malformed line. A
+ * line whose mount point or type does not fit struct filesystems_mount is skipped; a long
+ * device name is cut.
  */
 MUST_CHECK int filesystems_parse(const char *text, size_t len, struct filesystems_mount *out,
 				 size_t cap, size_t *n);

@@ -34,6 +34,15 @@ START_TEST(test_filesystems_parse_fixtures)
 	ck_assert_uint_gt(n, 4); /* more lines than room: counted anyway */
 	free(text);
 	ck_assert_int_eq(filesystems_parse("/dev/sda1 /\n", 12, m, 4, &n), -1);
+
+	/* A mount point too long to keep is skipped; a long device name is cut. */
+	text = malloc(2048);
+	snprintf(text, 2048, "/dev/sda1 /%0600d ext4 rw 0 0\nsrv:/%0300d /mnt nfs4 rw 0 0\n", 0, 0);
+	ck_assert_int_eq(filesystems_parse(text, strlen(text), m, 4, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(m[0].mnt, "/mnt");
+	ck_assert_uint_eq(strlen(m[0].dev), sizeof(m[0].dev) - 1);
+	free(text);
 }
 END_TEST
 
