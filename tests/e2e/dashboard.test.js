@@ -59,6 +59,22 @@ async function waitUntil(what, check, timeoutMs = 15000, page = null) {
 	}
 }
 
+/* GET on the API server as the stack's admin (the harness keeps the session cookie). */
+async function apiGet(stack, p) {
+	const res = stack.fetch ? await stack.fetch(p) : await fetch(`${stack.httpUrl}${p}`);
+	assert.equal(res.status, 200, `GET ${p}`);
+	return res.json();
+}
+
+/* Signs in through the page's form as the stack's first admin. */
+async function signIn(page, stack) {
+	await page.waitForSelector('[data-testid="login-form"]', { timeout: 15000 });
+	await page.fill('[data-testid="login-user"]', stack.admin.user);
+	await page.fill('[data-testid="login-password"]', stack.admin.password);
+	await page.click('[data-testid="login-submit"]');
+	await page.waitForSelector('[data-testid="login-form"]', { state: 'detached', timeout: 15000 });
+}
+
 /* Everything the test reads from the page, read in one go so the values belong together. */
 function readPage(page) {
 	return page.evaluate(() => {
@@ -149,8 +165,21 @@ describe('dashboard in Chromium', () => {
 		await stack?.stop();
 	});
 
-	it('renders the charts and advances over at least 3 ticks', async () => {
+	it('asks for a login and refuses a wrong password', async () => {
 		await page.goto(stack.httpUrl, { waitUntil: 'load' });
+		await page.waitForSelector('[data-testid="login-form"]', { timeout: 15000 });
+		assert.equal((await readPage(page)).lastTs, null, 'nothing is shown before a login');
+		await page.fill('[data-testid="login-user"]', stack.admin.user);
+		await page.fill('[data-testid="login-password"]', `${stack.admin.password}-wrong`);
+		await page.click('[data-testid="login-submit"]');
+		const err = await page.waitForSelector('[data-testid="login-error"]', { timeout: 15000 });
+		assert.match(await err.innerText(), /wrong user name or password/i);
+		await page.screenshot({ path: path.join(SHOTS, 'dashboard-login.png') });
+		await signIn(page, stack);
+		assert.equal(await page.locator('[data-testid="user-name"]').innerText(), stack.admin.user);
+	});
+
+	it('renders the charts and advances over at least 3 ticks', async () => {
 		for (const id of CHARTS)
 			await page.waitForSelector(`[data-testid="chart-${id}"] canvas`, { timeout: 15000 });
 		const seen = new Set();
@@ -190,17 +219,15 @@ describe('dashboard in Chromium', () => {
 		assert.equal(s.load5, f.load.load5);
 		assert.equal(s.load15, f.load.load15);
 		assert.equal(s.cpuText, `${busy.toFixed(1)} %`);
-		const latest = await (await fetch(`${stack.httpUrl}/api/v1/latest`)).json();
+		const latest = await apiGet(stack, '/api/v1/latest');
 		assert.ok(latest.ts >= s.tileTs, '/api/v1/latest is not older than the page');
 		assert.equal(s.host, latest.host);
 		assert.ok(s.mem > 0 && s.mem <= f.mem.total_kb);
 	});
 
 	it('loads the last minutes from /api/v1/query when opened', async () => {
-		const stored = async () => {
-			const r = await fetch(`${stack.httpUrl}/api/v1/query?metric=cpu.usr&instance=total`);
-			return (await r.json()).series[0].points.length;
-		};
+		const stored = async () =>
+			(await apiGet(stack, '/api/v1/query?metric=cpu.usr&instance=total')).series[0].points.length;
 		await waitUntil('8 ticks in the database', async () => (await stored()) >= 8, 20000);
 		const fresh = await context.newPage();
 		logBrowser(fresh);
@@ -288,7 +315,18 @@ describe('dashboard in Chromium', () => {
 		const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 		assert.notEqual(bg, 'rgb(244, 246, 250)', 'dark mode changes the background');
 		await page.screenshot({ path: path.join(SHOTS, 'dashboard-dark.png'), fullPage: true });
+		await page.emulateMedia({ colorScheme: 'light' });
 		assert.deepEqual(page.errors, []);
+	});
+
+	it('signs out: the data goes, the login form comes back', async () => {
+		await page.click('[data-testid="logout"]');
+		await page.waitForSelector('[data-testid="login-form"]', { timeout: 15000 });
+		const s = await readPage(page);
+		assert.equal(s.conn, 'offline');
+		assert.equal(s.tileTs, null);
+		await page.reload({ waitUntil: 'load' });
+		await page.waitForSelector('[data-testid="login-form"]', { timeout: 15000 });
 	});
 });
 
@@ -316,6 +354,7 @@ describe('dashboard before the first sample', () => {
 		const errors = [];
 		page.on('pageerror', (e) => errors.push(e.message));
 		await page.goto(stack.httpUrl, { waitUntil: 'load' });
+		await signIn(page, stack);
 		const empty = await waitUntil('the no-data state', async () => {
 			const r = await readPage(page);
 			return r.conn === 'stale' && r.banner ? r : null;

@@ -63,6 +63,53 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
 	return body as T;
 }
 
+/* POSTs a JSON body (the API refuses state-changing requests in any other type). */
+export async function postJson<T>(path: string, body: unknown): Promise<T> {
+	let res: Response;
+	try {
+		res = await fetch(path, {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+			body: JSON.stringify(body),
+			credentials: 'same-origin',
+		});
+	} catch (e) {
+		throw new ApiError(0, `API server unreachable (${(e as Error).message})`);
+	}
+	const text = await res.text();
+	let parsed: unknown = null;
+	try {
+		parsed = text ? JSON.parse(text) : null;
+	} catch {
+		/* an empty or non-JSON answer: the status says enough */
+	}
+	if (!res.ok) {
+		const msg = (parsed as { error?: string } | null)?.error ?? `HTTP ${res.status}`;
+		throw new ApiError(res.status, msg);
+	}
+	return parsed as T;
+}
+
+export interface Who {
+	user: string;
+	admin: boolean;
+	kind: 'session' | 'token';
+	expires: number | null;
+}
+
+/* Starts a session (the server sets an HttpOnly cookie); throws ApiError 401/429 on refusal. */
+export function login(user: string, password: string): Promise<Who> {
+	return postJson<Who>('/api/v1/auth/login', { user, password });
+}
+
+export function logout(): Promise<unknown> {
+	return postJson('/api/v1/auth/logout', {});
+}
+
+export function fetchMe(): Promise<Who> {
+	return getJson<Who>('/api/v1/auth/me');
+}
+
 export function fetchConfig(signal?: AbortSignal): Promise<ApiConfig> {
 	return getJson<ApiConfig>('/api/v1/config', signal);
 }

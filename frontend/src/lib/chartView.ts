@@ -115,6 +115,13 @@ export class ChartView {
 			this.plot.setLegend({ idx: n - 1 });
 	}
 
+	/* Removes the chart (an empty window shows the card's placeholder instead). */
+	clear(): void {
+		this.plot?.destroy();
+		this.plot = null;
+		this.el.replaceChildren();
+	}
+
 	destroy(): void {
 		this.resizeObs.disconnect();
 		this.plot?.destroy();

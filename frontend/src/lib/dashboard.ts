@@ -4,7 +4,8 @@
  */
 
 import { reactive } from 'vue';
-import { ApiError, fetchConfig, fetchLatest, getJson, mapLimit, mergeQuery, query, type ApiConfig,
+import { ApiError, fetchConfig, fetchLatest, fetchMe, getJson, login, logout, mapLimit, mergeQuery,
+	query, type ApiConfig,
 	type QuerySpec } from './api';
 import { CPU_STATES, flattenFrame, frameCores, LOAD_FIELDS, MEM_FIELDS, type Frame } from './frame';
 import { LiveConnection, type LiveState } from './live';
@@ -48,6 +49,11 @@ export interface DashState {
 	framesReceived: number;
 	points: number;
 	unavailable: Record<string, string>;
+	/* The API answered 401: the login form replaces the page until a login succeeds. */
+	needLogin: boolean;
+	loginError: string | null;
+	loginBusy: boolean;
+	user: string | null;
 }
 
 export class Dashboard {
@@ -65,6 +71,10 @@ export class Dashboard {
 		framesReceived: 0,
 		points: 0,
 		unavailable: {},
+		needLogin: false,
+		loginError: null,
+		loginBusy: false,
+		user: null,
 	}) as DashState;
 
 	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
@@ -86,6 +96,59 @@ export class Dashboard {
 	start(): void {
 		this.scheme = window.matchMedia('(prefers-color-scheme: dark)');
 		this.scheme.addEventListener('change', this.onScheme);
+		void this.connect();
+	}
+
+	stop(): void {
+		this.disconnect();
+		this.scheme?.removeEventListener('change', this.onScheme);
+		for (const c of this.charts)
+			c.destroy();
+		this.charts = [];
+	}
+
+	/* Logs in with the form's values; on success the page connects. */
+	async signIn(user: string, password: string): Promise<void> {
+		this.state.loginBusy = true;
+		this.state.loginError = null;
+		try {
+			const who = await login(user, password);
+			this.state.user = who.user;
+			this.state.needLogin = false;
+			void this.connect();
+		} catch (e) {
+			const status = e instanceof ApiError ? e.status : -1;
+			this.state.loginError = status === 401 ? 'Wrong user name or password.' :
+				status === 0 ? 'The PerfWatch API server is unreachable.' :
+				(e as Error).message;
+		} finally {
+			this.state.loginBusy = false;
+		}
+	}
+
+	/* Ends the session and forgets what was shown. */
+	async signOut(): Promise<void> {
+		try {
+			await logout();
+		} catch {
+			/* the session may already be gone: the form comes back either way */
+		}
+		this.requireLogin();
+	}
+
+	/* Checks the session, then loads history and opens the live socket. */
+	private async connect(): Promise<void> {
+		this.disconnect();
+		try {
+			this.state.user = (await fetchMe()).user;
+		} catch (e) {
+			if (e instanceof ApiError && e.status === 401) {
+				this.requireLogin();
+				return;
+			}
+			this.apiFailed(e);
+		}
+		this.initialDone = false;
 		this.live = new LiveConnection({
 			resolveUrl: () => this.resolveUrl(),
 			onFrame: (f) => this.onFrame(f),
@@ -100,14 +163,25 @@ export class Dashboard {
 		void this.initialLoad();
 	}
 
-	stop(): void {
+	private disconnect(): void {
 		this.live?.stop();
-		this.scheme?.removeEventListener('change', this.onScheme);
+		this.live = null;
 		if (this.healthTimer)
 			clearInterval(this.healthTimer);
-		for (const c of this.charts)
-			c.destroy();
-		this.charts = [];
+		this.healthTimer = null;
+	}
+
+	private requireLogin(): void {
+		this.disconnect();
+		this.win.clear();
+		this.latest = null;
+		this.state.tiles = null;
+		this.state.user = null;
+		this.state.banner = null;
+		this.state.needLogin = true;
+		this.state.conn = 'offline';
+		this.state.connDetail = 'login required';
+		this.scheduleDraw();
 	}
 
 	private async initialLoad(): Promise<void> {
@@ -239,7 +313,9 @@ export class Dashboard {
 
 	private apiFailed(e: unknown): void {
 		const status = e instanceof ApiError ? e.status : -1;
-		if (status === 0)
+		if (status === 401)
+			this.requireLogin();
+		else if (status === 0)
 			this.state.banner = 'The PerfWatch API server is unreachable. Retrying…';
 		else if (status === 503)
 			this.state.banner = 'The database is unreachable: history and live data are paused.';
@@ -267,8 +343,12 @@ export class Dashboard {
 	private draw(): void {
 		const t0 = performance.now();
 		let points = 0;
-		for (const c of this.charts)
-			points = Math.max(points, c.update(this.win));
+		for (const c of this.charts) {
+			if (this.win.length === 0)
+				c.clear();
+			else
+				points = Math.max(points, c.update(this.win));
+		}
 		if (this.latest) {
 			this.state.tiles = tilesFromFrame(this.latest);
 			this.state.unavailable = { ...(this.latest.unavailable ?? {}) };
