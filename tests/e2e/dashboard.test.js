@@ -323,8 +323,10 @@ describe('dashboard in Chromium', () => {
 		await page.click('[data-testid="logout"]');
 		await page.waitForSelector('[data-testid="login-form"]', { timeout: 15000 });
 		const s = await readPage(page);
-		assert.equal(s.conn, 'offline');
+		assert.equal(await page.getAttribute('[data-testid="dashboard"]', 'data-conn'), 'offline');
+		assert.equal(s.conn, null, 'no connection indicator while signed out');
 		assert.equal(s.tileTs, null);
+		assert.equal(s.lastTs, null);
 		await page.reload({ waitUntil: 'load' });
 		await page.waitForSelector('[data-testid="login-form"]', { timeout: 15000 });
 	});
