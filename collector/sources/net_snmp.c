@@ -158,22 +158,25 @@ net_snmp_sample(void *state, const struct tick *tick)
 	st->dt = tick->dt;
 	if (procfile_read(st->snmp, &text, &len) != 0)
 		return -1;
-	if (net_snmp_parse(text, len, "Tcp", net_snmp_names, TCP_NSNMP, r->v, r->present) != 0)
-		goto bad;
+	if (net_snmp_parse(text, len, "Tcp", net_snmp_names, TCP_NSNMP, r->v, r->present) != 0) {
+		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse the Tcp lines of %s",
+			    procfile_path(st->snmp));
+		return -1;
+	}
 	if (st->netstat != NULL) {
 		if (procfile_read(st->netstat, &text, &len) != 0)
 			return -1;
 		if (net_snmp_parse(text, len, "TcpExt", net_snmp_names + TCP_NSNMP,
 				   TCP_N - TCP_NSNMP, r->v + TCP_NSNMP,
-				   r->present + TCP_NSNMP) != 0)
-			goto bad;
+				   r->present + TCP_NSNMP) != 0) {
+			log_limited(&st->parse_limit, LOG_LEVEL_WARN,
+				    "cannot parse the TcpExt lines of %s",
+				    procfile_path(st->netstat));
+			return -1;
+		}
 	}
 	st->have_cur = true;
 	return 0;
-bad:
-	log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse the Tcp lines in %s/%s",
-		    procfile_path(st->snmp), "netstat");
-	return -1;
 }
 
 static int
@@ -196,6 +199,10 @@ net_snmp_encode(void *state, json_t *frame)
 		if (net_snmp_keys[i] != NULL)
 			rc |= section_real(o, net_snmp_keys[i], ok[i], (double)d[i] / st->dt);
 	}
+	if (st->netstat == NULL)
+		rc |= section_unavailable(frame, "tcp.listen_drops_per_s",
+					  "no /proc/net/netstat: listen-queue overflows and drops "
+					  "are not counted");
 	rc |= section_int(o, "established", st->cur.present[TCP_CURR_ESTAB],
 			  (json_int_t)st->cur.v[TCP_CURR_ESTAB]);
 	/* Retransmitted share of the segments sent, as sar -n ETCP's retrans/s over oseg/s. */

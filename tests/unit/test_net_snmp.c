@@ -88,6 +88,21 @@ START_TEST(test_net_snmp_rates)
 	ck_assert_double_eq_tol(fx_num(tcp, "retrans_pct"), 2.5, 1e-9);
 	ck_assert_double_eq_tol(fx_num(tcp, "listen_drops_per_s"), 0.75, 1e-9);
 	ck_assert_int_eq(json_integer_value(json_object_get(tcp, "established")), 5);
+	ck_assert_ptr_null(json_object_get(f, "unavailable"));
+	json_decref(f);
+	net_snmp_source.fini(st);
+
+	/* Without /proc/net/netstat: listen drops unknown and said so, the rest still there. */
+	ck_assert_int_eq(remove(strcat(strcpy(why, dir), "/net/netstat")), 0);
+	st = net_snmp_source.init(&env, why, sizeof(why));
+	ck_assert_ptr_nonnull(st);
+	json_decref(fx_tick(&net_snmp_source, st, 0, 0));
+	f = fx_tick(&net_snmp_source, st, 1, 1.0);
+	tcp = json_object_get(f, "tcp");
+	fx_null(tcp, "listen_drops_per_s");
+	ck_assert_double_eq_tol(fx_num(tcp, "active_opens_per_s"), 0, 1e-9);
+	ck_assert_ptr_nonnull(
+		json_object_get(json_object_get(f, "unavailable"), "tcp.listen_drops_per_s"));
 	json_decref(f);
 	net_snmp_source.fini(st);
 	fx_rmtree(dir);
