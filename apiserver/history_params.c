@@ -24,11 +24,12 @@ enum history_key {
 	HK_FORMAT,
 	HK_OFFSET,
 	HK_WINDOW,
+	HK_TOP,
 	HK_COUNT,
 };
 
 static const char *const history_key_names[HK_COUNT] = {
-	"series", "host", "from", "to", "points", "agg", "format", "offset", "window",
+	"series", "host", "from", "to", "points", "agg", "format", "offset", "window", "top",
 };
 
 /* Per route: the parameters it takes, its default and longest range, its default points. */
@@ -48,9 +49,9 @@ static const struct history_rule history_rules[] = {
 			   3600, HISTORY_QUERY_MAX_S, 500,
 			   "series, host, from, to, points, agg, format"},
 	[HISTORY_COMPARE] = {BIT(HK_SERIES) | BIT(HK_HOST) | BIT(HK_FROM) | BIT(HK_TO) |
-				     BIT(HK_POINTS) | BIT(HK_AGG) | BIT(HK_OFFSET),
+				     BIT(HK_POINTS) | BIT(HK_AGG) | BIT(HK_OFFSET) | BIT(HK_TOP),
 			     3600, HISTORY_COMPARE_MAX_S, 720,
-			     "series, host, from, to, offset, points, agg"},
+			     "series, host, from, to, offset, points, agg, top"},
 	[HISTORY_ANOMALIES] = {BIT(HK_SERIES) | BIT(HK_HOST) | BIT(HK_FROM) | BIT(HK_TO), 86400,
 			       HISTORY_ANOMALIES_MAX_S, 0, "series, host, from, to"},
 	[HISTORY_TRENDS] = {BIT(HK_SERIES) | BIT(HK_HOST) | BIT(HK_TO) | BIT(HK_WINDOW), 0,
@@ -176,24 +177,23 @@ history_series(const char *value, struct history_params *out, char *err, size_t 
 	}
 }
 
+/* A whole number in [lo, hi] into *out. */
 static int
-history_points(const char *value, struct history_params *out, char *err, size_t errlen)
+history_int(const char *key, const char *value, int lo, int hi, int *out, char *err, size_t errlen)
 {
 	size_t n = strspn(value, "0123456789");
 	int v = 0;
 
-	if (n == 0 || n > 4 || value[n] != '\0') {
-		snprintf(err, errlen, "points: a whole number from 1 to %d", HISTORY_MAX_POINTS);
-		return -1;
+	if (n > 0 && n <= 5 && value[n] == '\0') {
+		for (size_t i = 0; i < n; i++)
+			v = v * 10 + (value[i] - '0');
+		if (v >= lo && v <= hi) {
+			*out = v;
+			return 0;
+		}
 	}
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (value[i] - '0');
-	if (v < 1 || v > HISTORY_MAX_POINTS) {
-		snprintf(err, errlen, "points: a whole number from 1 to %d", HISTORY_MAX_POINTS);
-		return -1;
-	}
-	out->points = v;
-	return 0;
+	snprintf(err, errlen, "%s: a whole number from %d to %d", key, lo, hi);
+	return -1;
 }
 
 static int
@@ -261,7 +261,9 @@ history_one(const struct history_rule *rule, const char *key, const char *value,
 		times[k == HK_TO] = value;
 		return 0;
 	case HK_POINTS:
-		return history_points(value, out, err, errlen);
+		return history_int(key, value, 1, HISTORY_MAX_POINTS, &out->points, err, errlen);
+	case HK_TOP:
+		return history_int(key, value, 0, HISTORY_MAX_TOP, &out->top, err, errlen);
 	case HK_AGG:
 		if (history_enum(key, value, aggs, 3, &e, err, errlen) != 0)
 			return -1;
@@ -297,11 +299,16 @@ history_finish(const struct history_rule *rule, const char **times, int64_t now_
 {
 	int64_t range_s;
 
-	if (out->nseries == 0) {
+	/* compare without series is the changed-most summary alone. */
+	if (out->route == HISTORY_COMPARE && out->nseries == 0 && out->top < 0)
+		out->top = 10;
+	if (out->nseries == 0 && out->top <= 0) {
 		snprintf(err, errlen,
 			 "series is required, e.g. series=cpu.usr:total,mem.available_kb");
 		return -1;
 	}
+	if (out->top < 0)
+		out->top = 0;
 	out->to_ms = now_ms;
 	if (history_time("to", times[1], &out->to_ms, err, errlen) != 0)
 		return -1;
@@ -354,6 +361,7 @@ history_params_parse(enum history_route route, const char *query, int64_t now_ms
 
 	memset(out, 0, sizeof(*out));
 	out->route = route;
+	out->top = -1;
 	TAILQ_INIT(&kv);
 	if (evhttp_parse_query_str(query ? query : "", &kv) != 0) {
 		snprintf(err, errlen, "query string is malformed");

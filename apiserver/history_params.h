@@ -13,6 +13,7 @@
 
 #define HISTORY_MAX_SERIES     32
 #define HISTORY_MAX_POINTS     2000
+#define HISTORY_MAX_TOP	       100
 #define HISTORY_KEY_MAX	       160
 #define HISTORY_HOST_MAX       256
 #define HISTORY_MAX_DURATION_S (10LL * 366 * 86400)
@@ -49,6 +50,7 @@ struct history_params {
 	enum history_format format; /* query; DEFAULT = decided by the Accept header */
 	int64_t offset_s;	    /* compare */
 	int64_t window_s;	    /* trends */
+	int top;		    /* compare: changed-most list length (0 = none) */
 };
 
 /*

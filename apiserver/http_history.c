@@ -25,7 +25,7 @@
 
 #define LOG_TAG "http_history"
 
-#define HISTORY_NPARAMS 7
+#define HISTORY_NPARAMS 8
 
 /* A request waiting for its statement; freed by the result callback. */
 struct http_history_pending {
@@ -42,7 +42,7 @@ static const char *const http_history_sql[] = {
 			  "$5::integer, $6)",
 	[HISTORY_COMPARE] = "SELECT status, body FROM perfwatch_api_compare($1::text[], $2, "
 			    "to_timestamp($3::bigint / 1000.0), to_timestamp($4::bigint / 1000.0), "
-			    "make_interval(secs => $5::bigint), $6::integer, $7)",
+			    "make_interval(secs => $5::bigint), $6::integer, $7, $8::integer)",
 	[HISTORY_ANOMALIES] = "SELECT status, body FROM perfwatch_api_anomalies($1::text[], $2, "
 			      "to_timestamp($3::bigint / 1000.0), "
 			      "to_timestamp($4::bigint / 1000.0))",
@@ -53,7 +53,7 @@ static const char *const http_history_sql[] = {
 /* Parameter text for a statement: values point into buf or are NULL (SQL NULL). */
 struct http_history_values {
 	char series[HISTORY_SERIES_ARRAY_MAX];
-	char num[4][32];
+	char num[5][32];
 	const char *values[HISTORY_NPARAMS];
 	int n;
 };
@@ -85,6 +85,10 @@ http_history_values(const struct history_params *p, struct http_history_values *
 		snprintf(v->num[3], sizeof(v->num[3]), "%d", p->points);
 		v->values[v->n++] = v->num[3];
 		v->values[v->n++] = history_params_agg_name(p->agg);
+	}
+	if (p->route == HISTORY_COMPARE) {
+		snprintf(v->num[4], sizeof(v->num[4]), "%d", p->top);
+		v->values[v->n++] = v->num[4];
 	}
 }
 

@@ -764,8 +764,10 @@ $$;
 -- p_offset earlier (pmdiff over the whole catalogue). score is the change in units of the
 -- series' own bucket-to-bucket spread, so flat series do not dominate by percentages. Reads
 -- rollup_1m (rollup_1h for windows over 2 days): the minute being written is not included.
+-- p_host limits it to one host.
 CREATE FUNCTION perfwatch_history_changes(p_from timestamptz, p_to timestamptz,
-					  p_offset interval, p_limit integer DEFAULT 10)
+					  p_offset interval, p_limit integer DEFAULT 10,
+					  p_host text DEFAULT NULL)
 RETURNS TABLE (series_id integer, mean double precision, mean_shifted double precision,
 	       change_pct double precision, score double precision)
 LANGUAGE plpgsql
@@ -794,9 +796,11 @@ BEGIN
 		       abs(s.m1 - s.m0) / (sqrt((s.v1 + s.v0) / 2)
 					   + 1e-3 * greatest(abs(s.m0), abs(s.m1)) + 1e-9)
 		FROM s WHERE s.m1 IS NOT NULL AND s.m0 IS NOT NULL
+		  AND ($5 IS NULL OR s.series_id IN (SELECT x.id FROM series x JOIN host h
+						     ON h.id = x.host_id WHERE h.name = $5))
 		ORDER BY 5 DESC, 1 LIMIT $4$q$,
 		CASE WHEN p_to - p_from > interval '2 days' THEN 'rollup_1h' ELSE 'rollup_1m' END)
-	USING p_from, p_to, p_offset, p_limit;
+	USING p_from, p_to, p_offset, p_limit, p_host;
 END
 $$;
 
@@ -1031,6 +1035,7 @@ $$;
 -- GET /api/v1/compare: {"from","to","offset_s","step_s","series":[{...,"mean","mean_shifted",
 -- "p95","p95_shifted","change_pct","points":[[ts_ms,value,value_shifted],...]}],
 -- "changed_most":[{...,"mean","mean_shifted","change_pct","score"}]} (status 200), or 404.
+-- p_top is the length of changed_most (0: not computed); p_keys may be empty.
 CREATE FUNCTION perfwatch_api_compare(p_keys text[], p_host text, p_from timestamptz,
 				      p_to timestamptz, p_offset interval, p_points integer,
 				      p_agg text, p_top integer DEFAULT 10)
@@ -1061,7 +1066,8 @@ BEGIN
 						   c.value, c.value_shifted) ORDER BY c.ts) AS points
 		FROM c GROUP BY 1),
 	x AS MATERIALIZED (
-		SELECT * FROM perfwatch_history_changes(p_from, p_to, p_offset, p_top)),
+		SELECT * FROM perfwatch_history_changes(p_from, p_to, p_offset, p_top, p_host)
+		WHERE p_top > 0),
 	ch AS (
 		SELECT sj.obj || jsonb_build_object('mean', x.mean, 'mean_shifted', x.mean_shifted,
 						    'change_pct', x.change_pct, 'score', x.score) AS o,
@@ -1251,7 +1257,7 @@ GRANT EXECUTE ON FUNCTION perfwatch_series_resolve(text[], text),
 	perfwatch_history_compare(integer[], timestamptz, timestamptz, interval, integer, text),
 	perfwatch_history_compare_stats(integer[], timestamptz, timestamptz, interval, integer,
 					text),
-	perfwatch_history_changes(timestamptz, timestamptz, interval, integer),
+	perfwatch_history_changes(timestamptz, timestamptz, interval, integer, text),
 	perfwatch_history_anomalies(integer[], timestamptz, timestamptz, double precision,
 				    double precision),
 	perfwatch_history_trends(integer[], interval, timestamptz),

@@ -38,7 +38,7 @@ after(async () => {
 });
 
 async function get(path, headers = {}) {
-	const res = await fetch(`${stack.httpUrl}${path}`, { headers });
+	const res = await stack.fetch(path, { headers });
 	return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
 }
 
@@ -103,7 +103,7 @@ test('query: metric= is still the raw route', async () => {
 
 test('compare: both windows on one axis, stats, changed_most', async () => {
 	const to = Math.floor(now / 60000) * 60000;
-	const body = await getJson(`/api/v1/compare?${series('cpu.usr:total,cpu.sys:total')}&from=${to - 3600000}&to=${to}&offset=1h&points=60`);
+	const body = await getJson(`/api/v1/compare?${series('cpu.usr:total,cpu.sys:total')}&from=${to - 3600000}&to=${to}&offset=1h&points=60&top=5`);
 	assert.equal(body.offset_s, 3600);
 	assert.equal(body.step_s, 60);
 	const usr = body.series.find((s) => s.series === 'cpu.usr:total');
@@ -119,6 +119,12 @@ test('compare: both windows on one axis, stats, changed_most', async () => {
 		`change_pct ${usr.change_pct}`);
 	assert.equal(body.series.find((s) => s.series === 'cpu.sys:total').change_pct, 0);
 	assert.equal(body.changed_most[0].series, 'cpu.usr:total');
+	const summary = await getJson(`/api/v1/compare?host=${HOST}&from=${to - 3600000}&to=${to}&offset=1h`);
+	assert.deepEqual(summary.series, []);
+	assert.equal(summary.changed_most[0].series, 'cpu.usr:total');
+	assert.ok(summary.changed_most.length <= 10);
+	const without = await getJson(`/api/v1/compare?${series('cpu.usr:total')}&from=${to - 3600000}&to=${to}&offset=1h`);
+	assert.deepEqual(without.changed_most, []);
 });
 
 test('anomalies: the planted spike, by the band rule', async () => {

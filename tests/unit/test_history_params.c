@@ -66,6 +66,17 @@ START_TEST(test_history_params_compare_trends_anomalies)
 					      sizeof(err)),
 			 0);
 	ck_assert_int_eq(p.offset_s, 86400);
+	ck_assert_int_eq(p.top, 0);
+	/* Without series, compare is the changed-most summary alone. */
+	ck_assert_int_eq(
+		history_params_parse(HISTORY_COMPARE, "offset=7d", NOW_MS, &p, err, sizeof(err)),
+		0);
+	ck_assert_uint_eq(p.nseries, 0);
+	ck_assert_int_eq(p.top, 10);
+	ck_assert_int_eq(history_params_parse(HISTORY_COMPARE, "series=cpu.sys:0&top=25", NOW_MS,
+					      &p, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(p.top, 25);
 	ck_assert_int_eq(history_params_parse(HISTORY_ANOMALIES, "series=load.load1", NOW_MS, &p,
 					      err, sizeof(err)),
 			 0);
@@ -177,6 +188,10 @@ START_TEST(test_history_params_rejects)
 		{HISTORY_COMPARE, "series=cpu.usr&from=1790000000000&to=1795316400000",
 		 "longer than"},
 		{HISTORY_COMPARE, "series=cpu.usr&format=csv", "unknown parameter"},
+		{HISTORY_COMPARE, "top=0", "series is required"},
+		{HISTORY_COMPARE, "top=101", "top"},
+		{HISTORY_COMPARE, "series=cpu.usr&top=x", "top"},
+		{HISTORY_QUERY, "series=cpu.usr&top=5", "unknown parameter"},
 		{HISTORY_ANOMALIES, "series=cpu.usr&from=1794000000000&to=1795316400000",
 		 "longer than 7"},
 		{HISTORY_ANOMALIES, "series=cpu.usr&points=10", "unknown parameter"},
