@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,17 +29,19 @@ conf_set_number(const struct conf_entry *e, void *field, const char *value, char
 
 	errno = 0;
 	d = strtod(value, &end);
-	if (errno != 0 || end == value || *end != '\0') {
+	if (errno != 0 || end == value || *end != '\0' || !isfinite(d)) {
 		snprintf(err, errlen, "--%s: '%s' is not a number", e->name, value);
+		return -1;
+	}
+	/* The range first: casting a double beyond long's range is undefined (found by fuzz_conf).
+	 */
+	if (d < e->min || d > e->max) {
+		snprintf(err, errlen, "--%s: %s is out of range [%g, %g]", e->name, value, e->min,
+			 e->max);
 		return -1;
 	}
 	if (e->type == CONF_INT && d != (double)(long)d) {
 		snprintf(err, errlen, "--%s: '%s' is not a whole number", e->name, value);
-		return -1;
-	}
-	if (d < e->min || d > e->max) {
-		snprintf(err, errlen, "--%s: %s is out of range [%g, %g]", e->name, value, e->min,
-			 e->max);
 		return -1;
 	}
 	if (e->type == CONF_INT)

@@ -48,9 +48,11 @@ END_TEST
 
 START_TEST(test_conf_rejects_bad_values)
 {
-	static const char *const bad[] = {"--port=0", "--port=70000", "--port=1.5",
-					  "--port=x", "--interval=0", "--verbose=maybe",
-					  "--nope=1", "plain"};
+	static const char *const bad[] = {
+		"--port=0",   "--port=70000", "--port=1.5",
+		"--port=x",   "--interval=0", "--verbose=maybe",
+		"--nope=1",   "plain",	      "--port=5555555555555555570000",
+		"--port=nan", "--port=-inf",  "--interval=nan"};
 	char a0[] = "x", arg[64];
 	char *argv[] = {a0, arg};
 	struct test_conf c;
