@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -497,6 +498,9 @@ perf_caps_parse_cpulist(const char *text, int *out, size_t max)
 			if (end == p || hi < lo)
 				return -1;
 		}
+		/* strtol saturates at LONG_MAX: c++ below would overflow (found by fuzz_procfs). */
+		if (hi > INT_MAX)
+			return -1;
 		for (long c = lo; c <= hi; c++) {
 			if (n >= max)
 				return -1;

@@ -201,6 +201,9 @@ START_TEST(test_perf_caps_cpulist)
 	ck_assert_int_eq(perf_caps_parse_cpulist("3-1", cpus, 16), -1);
 	ck_assert_int_eq(perf_caps_parse_cpulist("x", cpus, 16), -1);
 	ck_assert_int_eq(perf_caps_parse_cpulist("0-31", cpus, 16), -1);
+	/* Inputs fuzz_procfs found: strtol saturating at LONG_MAX. */
+	ck_assert_int_eq(perf_caps_parse_cpulist("99999999999999999999999,8", cpus, 16), -1);
+	ck_assert_int_eq(perf_caps_parse_cpulist("0-99999999999999999999999", cpus, 16), -1);
 }
 END_TEST
 
