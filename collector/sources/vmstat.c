@@ -36,7 +36,9 @@ static int
 vmstat_counter(const char *w, size_t wlen)
 {
 	for (int i = 0; i < VMSTAT_NCOUNTERS; i++)
-		if (strncmp(vmstat_names[i], w, wlen) == 0 && vmstat_names[i][wlen] == '\0')
+		/* Length first: a word with a NUL inside would make strncmp stop early and the
+		 * [wlen] read run past the name (found by fuzz_procfs). */
+		if (strlen(vmstat_names[i]) == wlen && memcmp(vmstat_names[i], w, wlen) == 0)
 			return i;
 	return -1;
 }

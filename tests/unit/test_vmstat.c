@@ -31,6 +31,8 @@ START_TEST(test_vmstat_parse_fixtures)
 
 	ck_assert_int_eq(vmstat_parse("nr_free_pages 1\n", 16, &vs), -1);
 	ck_assert_int_eq(vmstat_parse("pgfault x\n", 10, &vs), -1);
+	/* A word with a NUL inside is no counter name (fuzz_procfs read past the name). */
+	ck_assert_int_eq(vmstat_parse("oom_kill\0xxxxxxxxxxxxxxxxxxxxxxxx 5\n", 35, &vs), -1);
 }
 END_TEST
 
