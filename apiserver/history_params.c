@@ -254,6 +254,11 @@ history_one(const struct history_rule *rule, const char *key, const char *value,
 				 sizeof(out->host) - 1);
 			return -1;
 		}
+		if (!query_params_text_ok(value)) {
+			snprintf(err, errlen,
+				 "host: only letters, digits, space and ._:/@+- are allowed");
+			return -1;
+		}
 		snprintf(out->host, sizeof(out->host), "%s", value);
 		return 0;
 	case HK_FROM:

@@ -156,6 +156,14 @@ query_params_metrics(const char *list, struct query_params *out, char *err, size
 	return 0;
 }
 
+bool
+query_params_text_ok(const char *s)
+{
+	return strspn(s,
+		      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._:/@+-") ==
+	       strlen(s);
+}
+
 static int
 query_params_copy(const char *key, const char *value, char *dst, size_t cap, char *err,
 		  size_t errlen)
@@ -164,6 +172,11 @@ query_params_copy(const char *key, const char *value, char *dst, size_t cap, cha
 
 	if (len == 0 || len >= cap) {
 		snprintf(err, errlen, "%s must be 1 to %zu characters", key, cap - 1);
+		return -1;
+	}
+	if (!query_params_text_ok(value)) {
+		snprintf(err, errlen, "%s: only letters, digits, space and ._:/@+- are allowed",
+			 key);
 		return -1;
 	}
 	memcpy(dst, value, len + 1);

@@ -2,6 +2,7 @@
 #ifndef PERFWATCH_APISERVER_QUERY_PARAMS_H
 #define PERFWATCH_APISERVER_QUERY_PARAMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,12 @@ struct query_params {
  */
 MUST_CHECK int query_params_parse(const char *query, int64_t now_ms, struct query_params *out,
 				  char *err, size_t errlen);
+/*
+ * Returns true when a free-text parameter (host, instance) holds only what host names, device,
+ * interface, sensor and mount names use: letters, digits, space and . _ : / @ + -. Quotes,
+ * semicolons, backslashes and the like are refused before anything runs.
+ */
+bool query_params_text_ok(const char *s);
 /* Parses epoch milliseconds or an RFC 3339 time into *ms; returns 0 or -1. */
 MUST_CHECK int query_params_parse_time(const char *text, int64_t *ms);
 

@@ -40,12 +40,12 @@ START_TEST(test_query_sql_uses_parameters_only)
 	struct query_values v;
 	char *sql;
 
-	parse("metric=cpu.usr,mem.free_kb,cpu.sys&instance=x'%3B%20drop%20table%20host--&host=h'1",
-	      &p);
+	/* Quotes and semicolons are refused by the parser (below); what passes is still a value. */
+	parse("metric=cpu.usr,mem.free_kb,cpu.sys&instance=x--%20drop%20table%20host&host=h:1", &p);
 	sql = query_sql(&p);
 	query_values(&p, &v);
 	ck_assert_ptr_null(strstr(sql, "drop"));
-	ck_assert_ptr_null(strstr(sql, "h'1"));
+	ck_assert_ptr_null(strstr(sql, "h:1"));
 	ck_assert_ptr_nonnull(strstr(sql, "FROM cpu_samples t"));
 	ck_assert_ptr_nonnull(strstr(sql, "t.free_kb::text AS v"));
 	/* Two metrics with an instance column: $5 and $6; memory has none. */
@@ -53,14 +53,29 @@ START_TEST(test_query_sql_uses_parameters_only)
 	ck_assert_int_eq(max_placeholder(sql), v.nvalues);
 	ck_assert_str_eq(v.values[0], "1795312500000");
 	ck_assert_str_eq(v.values[1], "1795312800000");
-	ck_assert_str_eq(v.values[2], "h'1");
-	ck_assert_str_eq(v.values[4], "x'; drop table host--");
+	ck_assert_str_eq(v.values[2], "h:1");
+	ck_assert_str_eq(v.values[4], "x-- drop table host");
 	free(sql);
 	/* "total" maps to the catalogue's total instance; no host is SQL NULL. */
 	parse("metric=cpu.usr", &p);
 	query_values(&p, &v);
 	ck_assert_ptr_null(v.values[2]);
 	ck_assert_str_eq(v.values[4], "-1");
+	{
+		static const char *const hostile[] = {
+			"metric=cpu.usr&instance=x'%3B%20drop%20table%20host--",
+			"metric=cpu.usr&host=h'1",
+			"metric=cpu.usr&host=a%22b",
+			"metric=cpu.usr&instance=1%3B",
+			"metric=cpu.usr&instance=%5C",
+		};
+		char err[256];
+
+		for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++)
+			ck_assert_msg(
+				query_params_parse(hostile[i], NOW_MS, &p, err, sizeof(err)) == -1,
+				"%s", hostile[i]);
+	}
 }
 END_TEST
 
