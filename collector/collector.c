@@ -14,6 +14,7 @@
 #include "collector/frame.h"
 #include "collector/sink_pg.h"
 #include "collector/source_table.h"
+#include "collector/spool.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -24,6 +25,9 @@
 #define COLLECTOR_FRAME_BYTES	 (64 * 1024)
 #define COLLECTOR_BACKLOG_FRAMES 3600
 #define COLLECTOR_BACKLOG_BYTES	 (64 * 1024 * 1024)
+/* Segments of 1/16 of the spool (at most 8 MiB): dropping the oldest loses little at once. */
+#define COLLECTOR_SPOOL_SEGMENTS    16
+#define COLLECTOR_SPOOL_SEGMENT_MAX ((size_t)8 << 20)
 /* At start the sink may take this long to connect, so a schema problem stops us right away. */
 #define COLLECTOR_CONNECT_NS (3ull * 1000000000ull)
 /* On a requested stop, queued frames get this long to reach the database. */
@@ -47,13 +51,48 @@ struct collector {
 	struct log_limit overrun_limit;
 };
 
+/* Opens the spool of --spool-dir / --spool-max-mb; returns 0 (*out NULL when disabled) or -1. */
+static int
+collector_spool(const struct collector_conf *conf, struct spool **out, char *err, size_t errlen)
+{
+	char dir[4096];
+	size_t max = (size_t)conf->spool_max_mb << 20, seg = max / COLLECTOR_SPOOL_SEGMENTS;
+
+	*out = NULL;
+	if (conf->spool_max_mb == 0) {
+		log_warn("--spool-max-mb 0: no spool, frames wait in memory while the database is "
+			 "away and are lost on exit");
+		return 0;
+	}
+	if (conf->spool_dir[0] != '\0')
+		snprintf(dir, sizeof(dir), "%s", conf->spool_dir);
+	else if (spool_default_dir(dir, sizeof(dir)) != 0) {
+		snprintf(err, errlen, "no default spool directory (no HOME): set --spool-dir");
+		return -1;
+	}
+	*out = spool_open(dir, max,
+			  seg < COLLECTOR_SPOOL_SEGMENT_MAX ? seg : COLLECTOR_SPOOL_SEGMENT_MAX,
+			  err, errlen);
+	if (*out == NULL)
+		return -1;
+	log_info("spool %s, at most %d MiB", dir, conf->spool_max_mb);
+	return 0;
+}
+
 struct collector *
 collector_new(const struct collector_conf *conf, char *err, size_t errlen)
 {
-	struct collector *c = xcalloc(1, sizeof(*c));
+	struct collector *c;
 	struct collector_source *src;
+	struct spool *spool;
 	size_t navailable = 0;
 
+	/* First, so that a spool another collector holds stops us before any source starts. */
+	if (collector_spool(conf, &spool, err, errlen) != 0)
+		return NULL;
+	c = xcalloc(1, sizeof(*c));
+	c->sink = sink_pg_new(conf->db, COLLECTOR_BACKLOG_FRAMES, COLLECTOR_BACKLOG_BYTES, spool,
+			      conf->spool_replay_rate);
 	c->conf = conf;
 	c->env.procfs = conf->procfs;
 	c->env.sysfs = conf->sysfs;
@@ -78,7 +117,6 @@ collector_new(const struct collector_conf *conf, char *err, size_t errlen)
 		collector_free(c);
 		return NULL;
 	}
-	c->sink = sink_pg_new(conf->db, COLLECTOR_BACKLOG_FRAMES, COLLECTOR_BACKLOG_BYTES);
 	/* After every init: only values made while encoding a tick live in the arena. */
 	c->frame = frame_new(COLLECTOR_ARENA_BYTES, COLLECTOR_FRAME_BYTES);
 	return c;
@@ -166,10 +204,14 @@ collector_log_stats(const struct collector *c)
 	struct sink_pg_stats st;
 
 	sink_pg_stats(c->sink, &st);
-	log_info("frames written %llu, rejected by the database %llu, dropped from a full backlog "
-		 "%llu, still queued %zu (lost on exit)",
-		 (unsigned long long)st.written, (unsigned long long)st.rejected,
-		 (unsigned long long)st.dropped, st.pending);
+	log_info("frames written %llu (backfilled from the spool %llu), rejected by the database "
+		 "%llu, spooled %llu, lost from a full spool %llu, dropped from a full memory "
+		 "backlog "
+		 "%llu; in the spool for the next start %llu, in memory %zu (lost on exit)",
+		 (unsigned long long)st.written, (unsigned long long)st.backfilled,
+		 (unsigned long long)st.rejected, (unsigned long long)st.spooled,
+		 (unsigned long long)st.spool_lost, (unsigned long long)st.dropped,
+		 (unsigned long long)st.spool_pending, st.pending);
 }
 
 int
@@ -200,7 +242,7 @@ collector_run(struct collector *c, volatile sig_atomic_t *stop)
 	}
 	if (rc == 0) {
 		log_info("stopping after tick %llu", (unsigned long long)c->tick.seq);
-		rc = sink_pg_service(c->sink, clock_mono_ns() + COLLECTOR_FINAL_DRAIN_NS);
+		rc = sink_pg_finish(c->sink, clock_mono_ns() + COLLECTOR_FINAL_DRAIN_NS);
 	}
 	collector_log_stats(c);
 	return rc;

@@ -29,6 +29,15 @@ const struct conf_entry collector_conf_table[] = {
 	{"disk-exclude", CONF_STRING, F(disk_exclude), "loop,ram", 0, 0,
 	 "comma-separated block device name prefixes left out of the disk metrics (partitions "
 	 "always are)"},
+	{"spool-dir", CONF_STRING, F(spool_dir), "", 0, 0,
+	 "directory of the on-disk spool that holds frames while the database is unreachable "
+	 "(empty: $PERFWATCH_STATE_DIR/spool, else /var/lib/perfwatch/spool as root, else "
+	 "~/.local/state/perfwatch/spool)"},
+	{"spool-max-mb", CONF_INT, F(spool_max_mb), "256", 0, 1048576,
+	 "MiB the spool may use; past it the oldest frames are dropped and counted (0: no spool, "
+	 "frames wait in memory only)"},
+	{"spool-replay-rate", CONF_DOUBLE, F(spool_replay_rate), "50", 1, 100000,
+	 "spooled frames per second written back once the database is reachable again"},
 };
 const size_t collector_conf_table_len = ARRAY_LEN(collector_conf_table);
 

@@ -23,6 +23,9 @@ struct collector_conf {
 	double perf_nominal_mhz; /* nominal (TSC) MHz for GHz from ref-cycles; 0 = discover */
 	double perf_peak_gbs;	 /* peak memory bandwidth for utilisation; 0 = unknown */
 	char *disk_exclude;	 /* comma-separated device name prefixes the disk source skips */
+	char *spool_dir;	 /* on-disk spool while the database is away; "" = the default */
+	int spool_max_mb;	 /* bound of the spool in MiB; 0 = no spool (memory backlog only) */
+	double spool_replay_rate; /* spooled frames per second written once the database is back */
 };
 
 /* The table behind --help, PERFWATCH_* and the flags. */

@@ -2,11 +2,14 @@
 /*
  * The collector against a real PostgreSQL: it refuses a database whose schema is behind, writes
  * cpu/memory/load rows and NOTIFYs every tick, keeps sampling while the database is down (stopped,
- * then started again) and writes the frames it held, in order, once the database is back.
+ * then started again) and writes the frames it spooled, in order, once the database is back; a
+ * SIGTERM while the database is down keeps the frames in the spool for the next run, and a frame
+ * whose commit was never acknowledged is not stored twice when it is sent again.
  */
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const { startStack } = require('../lib/harness.js');
 
@@ -41,10 +44,37 @@ function storedSeqs() {
 	return out === '' ? [] : out.split('\n').map(Number);
 }
 
+/* seq values of every stored tick in ts order (each collector run counts from 1 again). */
+function seqsByTs() {
+	const out = stack.psql('SELECT seq FROM tick_samples ORDER BY ts');
+	return out === '' ? [] : out.split('\n').map(Number);
+}
+
+/* The runs in seqsByTs(): [[1, 2, ...], [1, 2, ...]]. */
+function runs(seqs) {
+	const out = [];
+	for (const s of seqs) {
+		if (out.length === 0 || s <= out[out.length - 1][out[out.length - 1].length - 1])
+			out.push([]);
+		out[out.length - 1].push(s);
+	}
+	return out;
+}
+
+function assertContiguous(run, what) {
+	run.forEach((s, i) => assert.equal(s, run[0] + i, `${what}: gap or repeat at ${i}: ${run}`));
+}
+
+const spoolDir = () => path.join(stack.tmp, 'spool');
+const segments = () => fs.readdirSync(spoolDir()).filter((f) => f.endsWith('.seg'));
+const collectorLog = () => fs.readFileSync(stack.services.collector.log, 'utf8');
+
 test('a database whose schema is behind stops the collector with exit 1', async () => {
 	stack = await startStack({ collector: false, api: false, migrate: false, interval: 0.5 });
+	/* Each stack spools in its own directory, removed with the stack. */
+	stack.opts.collectorArgs = ['--spool-dir', spoolDir()];
 	const r = stack.exec('perfwatch-collector', ['--db', stack.conninfo('postgres'),
-		'--interval', '0.5'], { timeoutMs: 20000 });
+		'--interval', '0.5', '--spool-dir', spoolDir()], { timeoutMs: 20000 });
 	assert.equal(r.code, 1, r.stderr);
 	assert.match(r.stderr, /perfwatch-migrate/);
 	stack.migrate();
@@ -94,4 +124,75 @@ test('frames sampled while the database is down are written in order when it is 
 		AS prev FROM tick_samples) t WHERE prev IS NOT NULL`);
 	assert.equal(order, 't');
 	assert.equal(stack.services.collector.running(), true);
+});
+
+test('SIGTERM while the database is down: the next run backfills the spool first, nothing lost', async () => {
+	const pg = stack.services.postgres;
+	const collector = stack.services.collector;
+	await pg.stop('SIGINT', 20000);
+	await until('frames in the spool', () => segments().length > 0, 10000);
+	await sleep(2000);
+	const exit = await collector.stop('SIGTERM');
+	assert.deepEqual(exit, { code: 0, signal: null }, collectorLog());
+	assert.deepEqual(collector.problems(), []);
+	const log = collectorLog();
+	const last = Number(log.match(/stopping after tick (\d+)/g).pop().match(/\d+/)[0]);
+	assert.match(log, /writing frames to the spool in .* until they can be backfilled/);
+	assert.match(log, /in the spool for the next start [1-9]/);
+	assert.ok(segments().length > 0, 'the spool is empty after SIGTERM while the database is down');
+
+	pg.start();
+	await until('PostgreSQL to accept connections again', pgReady, 30000);
+	await stack.startCollector();
+	/* The second run starts at seq 1: wait until it is stored past the backfill. */
+	const all = await until('both runs stored', () => {
+		const r = runs(seqsByTs());
+		return r.length === 2 && r[1].length >= 4 ? r : null;
+	}, 45000);
+	assert.equal(all[0][0], 1);
+	assertContiguous(all[0], 'first run');
+	assert.equal(all[0][all[0].length - 1], last, 'the first run\'s last tick is stored');
+	assert.equal(all[1][0], 1);
+	assertContiguous(all[1], 'second run');
+	assert.equal(stack.psql('SELECT count(*) - count(DISTINCT (host_id, ts)) FROM tick_samples'), '0');
+	await until('the spool to be empty', () => segments().length === 0, 10000);
+	const log2 = collectorLog().slice(log.length);
+	assert.match(log2, /frames left by a previous run in \d+ segments/);
+	assert.match(log2, /spool drained: \d+ frames backfilled/);
+});
+
+test('a frame whose commit was not acknowledged is stored once when it is sent again', async () => {
+	const collector = stack.services.collector;
+	const backend = Number(stack.psql(`SELECT pid FROM pg_stat_activity
+		WHERE application_name = 'perfwatch-collector'`));
+	assert.ok(backend > 0);
+	const before = Number(stack.psql('SELECT count(*) FROM tick_samples'));
+	/* The collector's backend stops answering: the next frame's commit is never acknowledged. */
+	process.kill(backend, 'SIGSTOP');
+	try {
+		await sleep(1600);
+		const exit = await collector.stop('SIGTERM');
+		assert.deepEqual(exit, { code: 0, signal: null }, collectorLog());
+	} finally {
+		process.kill(backend, 'SIGCONT');
+	}
+	/* Resumed, the backend runs the frame it had received (it commits), then sees the close. */
+	await until('the unacknowledged frame to be committed', () =>
+		Number(stack.psql('SELECT count(*) FROM tick_samples')) > before, 10000);
+	assert.ok(segments().length > 0, 'the unacknowledged frames are in the spool');
+	const mark = collectorLog().length;
+	await stack.startCollector();
+	await until('the spool to be backfilled', () => /spool drained/.test(collectorLog().slice(mark)), 30000);
+	const r = await until('ticks of the third run', () => {
+		const all = runs(seqsByTs());
+		return all.length >= 3 && all[2].length >= 2 ? all : null;
+	}, 10000);
+	assert.equal(stack.psql('SELECT count(*) - count(DISTINCT (host_id, ts)) FROM tick_samples'), '0');
+	assert.equal(r.length, 3, JSON.stringify(r.map((x) => [x[0], x[x.length - 1]])));
+	r.forEach((run, i) => {
+		assert.equal(run[0], 1);
+		assertContiguous(run, `run ${i + 1}`);
+	});
+	assert.equal(r[1][r[1].length - 1], Number(collectorLog().slice(0, mark)
+		.match(/stopping after tick (\d+)/g).pop().match(/\d+/)[0]));
 });
