@@ -19,6 +19,7 @@
 
 #include "apiserver/history_params.h"
 #include "apiserver/http.h"
+#include "apiserver/query_params.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -395,8 +396,10 @@ http_history_series(struct evhttp_request *req, struct api *api)
 	TAILQ_FOREACH(e, &kv, next)
 	{
 		if (strcmp(e->key, "host") != 0 || host != NULL || e->value[0] == '\0' ||
-		    strlen(e->value) >= HISTORY_HOST_MAX) {
-			http_reply_error(req, 400, "only one non-empty host= is accepted here");
+		    strlen(e->value) >= HISTORY_HOST_MAX || !query_params_text_ok(e->value)) {
+			http_reply_error(req, 400,
+					 "only one host= of letters, digits, space and "
+					 "._:/@+- is accepted here");
 			goto done;
 		}
 		host = e->value;

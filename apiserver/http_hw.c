@@ -9,6 +9,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "apiserver/http.h"
+#include "apiserver/query_params.h"
 #include "common/log.h"
 
 #define LOG_TAG "http_hw"
@@ -72,8 +73,12 @@ http_hw_report(struct evhttp_request *req, struct api *api)
 		}
 		host = kv->value;
 	}
-	if (host != NULL && (host[0] == '\0' || strlen(host) > HTTP_HW_HOST_MAX)) {
-		http_reply_error(req, 400, "host must be 1 to %d bytes", HTTP_HW_HOST_MAX);
+	if (host != NULL &&
+	    (host[0] == '\0' || strlen(host) > HTTP_HW_HOST_MAX || !query_params_text_ok(host))) {
+		http_reply_error(
+			req, 400,
+			"host must be 1 to %d letters, digits, spaces or ._:/@+- characters",
+			HTTP_HW_HOST_MAX);
 		goto out;
 	}
 	if (!pg_async_is_up(api->pg)) {
