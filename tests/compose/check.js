@@ -105,6 +105,13 @@ async function main() {
 	ticks.forEach(checkFrame);
 	const last = ticks[ticks.length - 1];
 
+	/* System-wide software counters at perf_event_paranoid 2 need CAP_PERFMON or CAP_SYS_ADMIN:
+	 * the collector got cap_add SYS_ADMIN. */
+	assert.ok(last.perf && last.perf.sw && Array.isArray(last.perf.sw.cores),
+		`no perf.sw in the frame: ${JSON.stringify(last.perf)}; unavailable ${JSON.stringify(last.unavailable)}`);
+	assert.equal(last.perf.sw.cores.length, os.cpus().length, 'software counters on every CPU');
+	assert.equal(typeof last.perf.sw.cores[0].context_switches_per_s, 'number');
+
 	let ifaces = null;
 	if (Array.isArray(last.net)) {
 		/* The frame lists the host's interfaces (docker0, br-*, eth0 ...), not a container's
