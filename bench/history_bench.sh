@@ -214,9 +214,12 @@ q -c "SELECT 'tiers: ' || string_agg(tier || ' ' || step_s || ' s', ', ') FROM (
 if [ -n "${PERFWATCH_API_BIN:-}" ]; then
 	hport=$((port + 1000))
 	chmod 755 "$tmp"
-	as_pg "exec $PERFWATCH_API_BIN --db 'host=$tmp port=$port dbname=perfwatch user=perfwatch_api' --http-port $hport --ws-port $((hport + 1)) --log-level warn" >"$tmp/api.log" 2>&1 &
+	as_pg "PERFWATCH_ADMIN_PASSWORD=bench-password-1 exec $PERFWATCH_API_BIN --db 'host=$tmp port=$port dbname=perfwatch user=perfwatch_api' --http-port $hport --ws-port $((hport + 1)) --log-level warn" >"$tmp/api.log" 2>&1 &
 	api_pid=$!
 	sleep 2
+	curl -s -o /dev/null -c "$tmp/cookies" -H "Origin: http://127.0.0.1:$hport" \
+		-H 'Content-Type: application/json' -d '{"user":"admin","password":"bench-password-1"}' \
+		"http://127.0.0.1:$hport/api/v1/auth/login"
 	s=$(echo "$keys" | tr -d '{}')
 	now_ms=$(($(date +%s) * 1000))
 	for spec in "query?series=$s&from=$((now_ms - 300000))&points=300|last 5 min" \
@@ -225,9 +228,9 @@ if [ -n "${PERFWATCH_API_BIN:-}" ]; then
 		"compare?series=$s&offset=1d&points=720|1 h vs yesterday" \
 		"anomalies?series=$s|anomalies 24 h"; do
 		url="http://127.0.0.1:$hport/api/v1/${spec%%|*}"
-		for i in 1 2 3; do curl -s -o /dev/null "$url"; done
-		code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
-		med=$(for i in $(seq "$runs"); do curl -s -o /dev/null -w '%{time_total}\n' "$url"; done |
+		for i in 1 2 3; do curl -s -b "$tmp/cookies" -o /dev/null "$url"; done
+		code=$(curl -s -b "$tmp/cookies" -o /dev/null -w '%{http_code}' "$url")
+		med=$(for i in $(seq "$runs"); do curl -s -b "$tmp/cookies" -o /dev/null -w '%{time_total}\n' "$url"; done |
 			awk '{ print $1 * 1000 }' | median)
 		printf 'HTTP %-40s %s  median %.1f ms\n' "${spec#*|}" "$code" "$med"
 	done

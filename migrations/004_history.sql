@@ -657,10 +657,9 @@ BEGIN
 		SELECT src.table_name, src.instance_expr, s.host_id,
 		       coalesce(w.done_1m, '-infinity') AS done_1m,
 		       coalesce(w.done_1h, '-infinity') AS done_1h,
-		       array_agg(s.id) AS ids,
-		       string_agg(format('(%s, CASE WHEN %s = %L THEN r.%I::float8 END)', s.id,
-					 src.instance_expr, s.instance, m.column_name), ', ') AS vals,
-		       array_agg(DISTINCT s.instance) AS insts
+		       array_agg(s.id ORDER BY s.id) AS ids,
+		       array_agg(m.column_name ORDER BY s.id) AS cols,
+		       array_agg(s.instance ORDER BY s.id) AS insts
 		FROM series s
 		JOIN series_metric m ON m.subsystem = s.subsystem AND m.metric = s.metric
 		JOIN history_source src ON src.subsystem = s.subsystem
@@ -679,16 +678,16 @@ BEGIN
 						 least(p_to, g.done_1m));
 			raw_from := greatest(raw_from, g.done_1m);
 		END IF;
-		IF raw_from < p_to THEN
+		-- The raw rows: one aggregate per series (a scan of a few minutes each).
+		FOR i IN 1 .. CASE WHEN raw_from < p_to THEN cardinality(g.ids) ELSE 0 END LOOP
 			parts := parts || format(
-				'SELECT x.sid, date_bin(%L, r.ts, %L), count(*)::integer, sum(x.v), '
-				'min(x.v)::real, max(x.v)::real '
-				'FROM %I r CROSS JOIN LATERAL (VALUES %s) x(sid, v) '
-				'WHERE r.host_id = %s AND r.ts >= %L AND r.ts < %L '
-				'AND %s = ANY (%L::text[]) AND x.v IS NOT NULL GROUP BY 1, 2',
-				step, p_origin, g.table_name, g.vals, g.host_id, raw_from, p_to,
-				g.instance_expr, g.insts);
-		END IF;
+				'SELECT %s, date_bin(%L, ts, %L), count(%I)::integer, sum(%I::float8), '
+				'min(%I)::real, max(%I)::real FROM %I WHERE host_id = %s AND ts >= %L '
+				'AND ts < %L AND %s = %L AND %I IS NOT NULL GROUP BY 2',
+				g.ids[i], step, p_origin, g.cols[i], g.cols[i], g.cols[i], g.cols[i],
+				g.table_name, g.host_id, raw_from, p_to, g.instance_expr, g.insts[i],
+				g.cols[i]);
+		END LOOP;
 	END LOOP;
 	IF cardinality(parts) = 0 THEN
 		RETURN;
