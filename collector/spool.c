@@ -555,6 +555,8 @@ spool_open(const char *dir, size_t max_bytes, size_t segment_bytes, char *err, s
 	s->wfd = -1;
 	s->max_bytes = max_bytes;
 	s->segment_bytes = segment_bytes < SPOOL_SEGMENT_MAX ? segment_bytes : SPOOL_SEGMENT_MAX;
+	if (s->segment_bytes == 0)
+		s->segment_bytes = 1;
 	s->cap = max_bytes / s->segment_bytes + SPOOL_EXTRA_SEGMENTS;
 	s->segs = xcalloc(s->cap, sizeof(*s->segs));
 	s->buf_cap = s->segment_bytes + SPOOL_OVERHEAD + (64u << 10) + 1;
