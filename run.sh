@@ -118,7 +118,7 @@ start_services() {
 	pid_alive api && pw_die "the API server is running already (./run.sh stop first)"
 	pw_is_root || pw_say "not root: the collector may lack the privileges for hardware counters"
 	# setsid: the terminal's Ctrl-C goes to run.sh alone, which then stops everything in order.
-	(exec setsid "$COLLECTOR" --db "$(conninfo perfwatch_collector)") >>"$LOGS/collector.log" 2>&1 &
+	(exec setsid "$COLLECTOR" --db "$(conninfo perfwatch_collector)" --spool-dir "$STATE/spool") >>"$LOGS/collector.log" 2>&1 &
 	echo $! >"$RUN/collector.pid"
 	pw_owner_prefix
 	(exec setsid "${PW_AS_OWNER[@]}" "$API" --db "$(conninfo perfwatch_api)" \

@@ -251,7 +251,8 @@ class Stack {
 	async startCollector() {
 		const o = this.opts;
 		const args = ['--db', this.conninfo('perfwatch_collector'), '--interval', String(o.interval ?? 1),
-			...(o.collectorArgs || [])];
+			/* Each stack spools into its own directory (the default is shared by every collector). */
+			'--spool-dir', path.join(this.tmp, 'spool'), ...(o.collectorArgs || [])];
 		const svc = new Service('collector', binary('perfwatch-collector'), args,
 			{ logDir: this.artifacts, env: cleanEnv(o.collectorEnv) });
 		this.services.collector = svc;
