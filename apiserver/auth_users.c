@@ -117,6 +117,12 @@ auth_users_bootstrap(const char *conninfo, const char *name, const char *passwor
 	else if (created[0] == 't')
 		log_info("first login: user '%s' with the password in PERFWATCH_ADMIN_PASSWORD",
 			 name);
+	else if (password != NULL)
+		log_warn("PERFWATCH_ADMIN_PASSWORD ignored: users exist already (change a password "
+			 "with: perfwatch-api user passwd NAME)");
+	else
+		log_info("login: users exist already (reset a password with: perfwatch-api user "
+			 "passwd NAME)");
 	rc = 0;
 out:
 	OPENSSL_cleanse(generated, sizeof(generated));
