@@ -7,7 +7,8 @@
 #   - the history API's statements, RUNS times each after 3 warm-up runs (8 series), medians;
 #   - optionally the same requests over HTTP when PERFWATCH_API_BIN is an API server binary.
 # Usage: bench/history_bench.sh [days] [runs]      (defaults 7 and 50; results on stdout)
-# Env: PGBIN (/usr/lib/postgresql/15/bin), PERFWATCH_API_BIN (optional), KEEP=1 keeps the cluster.
+# Env: PGBIN (/usr/lib/postgresql/15/bin), PERFWATCH_API_BIN (a perfwatch-api binary, or "export"
+# to build one from HEAD; optional), KEEP=1 keeps the cluster.
 set -eu
 days=${1:-7}
 runs=${2:-50}
@@ -38,6 +39,16 @@ q() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
 ms_since() { echo "$(( ($(date +%s%N) - $1) / 1000000 ))"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# PERFWATCH_API_BIN=export: build a release perfwatch-api from `git archive HEAD`, the same
+# commit whose migrations are applied below (its schema check then agrees).
+if [ "${PERFWATCH_API_BIN:-}" = export ]; then
+	mkdir "$tmp/src"
+	git -C "$root" archive HEAD | tar -x -C "$tmp/src"
+	cmake -S "$tmp/src" -B "$tmp/src/build" -DCMAKE_BUILD_TYPE=Release -DPERFWATCH_TESTS=OFF >"$tmp/build.log" 2>&1
+	make -C "$tmp/src/build" -j2 perfwatch-api >>"$tmp/build.log" 2>&1
+	chmod -R o+rX "$tmp/src/build"
+	PERFWATCH_API_BIN=$tmp/src/build/apiserver/perfwatch-api
+fi
 createdb perfwatch
 # The committed migrations (HEAD), not work in progress in the tree.
 for f in $(git -C "$root" ls-tree --name-only HEAD migrations/ | grep '/[0-9][0-9][0-9]_.*\.sql$'); do
@@ -240,7 +251,12 @@ q -c "SELECT 'tiers: ' || string_agg(tier || ' ' || step_s || ' s', ', ') FROM (
 if [ -n "${PERFWATCH_API_BIN:-}" ]; then
 	hport=$((port + 1000))
 	chmod 755 "$tmp"
-	as_pg "PERFWATCH_ADMIN_PASSWORD=bench-password-1 exec $PERFWATCH_API_BIN --db 'host=$tmp port=$port dbname=perfwatch user=perfwatch_api' --http-port $hport --ws-port $((hport + 1)) --log-level warn" >"$tmp/api.log" 2>&1 &
+	# setpriv execs the server itself (no su parent left behind), so $! is the server.
+	run_as=
+	[ "$(id -u)" != 0 ] || run_as="setpriv --reuid=perfwatch --regid=perfwatch --clear-groups"
+	PERFWATCH_ADMIN_PASSWORD=bench-password-1 $run_as "$PERFWATCH_API_BIN" \
+		--db "host=$tmp port=$port dbname=perfwatch user=perfwatch_api" --http-port "$hport" \
+		--ws-port $((hport + 1)) --log-level warn >"$tmp/api.log" 2>&1 &
 	api_pid=$!
 	sleep 2
 	curl -s -o /dev/null -c "$tmp/cookies" -H "Origin: http://127.0.0.1:$hport" \
