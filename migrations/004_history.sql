@@ -580,6 +580,20 @@ AS $$
 	ORDER BY k.ord, h.name;
 $$;
 
+-- A predicate on the raw columns selecting instance `inst` of `src`, so that reads compare the
+-- column itself (cpu = 3, cpu < 0, dev = 'sda') instead of converting every row to text.
+CREATE FUNCTION perfwatch_history_instance_filter(src history_source, inst text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+AS $$
+	SELECT CASE
+		WHEN src.instance_column IS NULL THEN 'true'
+		WHEN src.instance_column = 'cpu' AND inst = 'total' THEN 'cpu < 0'
+		WHEN src.instance_column = 'cpu' AND inst ~ '^[0-9]{1,5}$' THEN 'cpu = ' || inst
+		ELSE format('%s = %L', src.instance_expr, inst) END;
+$$;
+
 -- The tier and bucket width (seconds) for about `points` buckets over [p_from, p_to):
 -- raw below a minute, rollup_1m below an hour, rollup_1h above; never a tier whose retention
 -- has already dropped p_from. The width is one of 1 2 5 10 15 30 s, 1 2 5 10 15 30 min,
@@ -654,19 +668,20 @@ BEGIN
 		lo := lo + step;
 	END IF;
 	FOR g IN
-		SELECT src.table_name, src.instance_expr, s.host_id,
+		SELECT src.table_name, s.host_id,
 		       coalesce(w.done_1m, '-infinity') AS done_1m,
 		       coalesce(w.done_1h, '-infinity') AS done_1h,
 		       array_agg(s.id ORDER BY s.id) AS ids,
 		       array_agg(m.column_name ORDER BY s.id) AS cols,
-		       array_agg(s.instance ORDER BY s.id) AS insts
+		       array_agg(perfwatch_history_instance_filter(src, s.instance) ORDER BY s.id)
+			       AS filters
 		FROM series s
 		JOIN series_metric m ON m.subsystem = s.subsystem AND m.metric = s.metric
 		JOIN history_source src ON src.subsystem = s.subsystem
 		LEFT JOIN history_watermark w
 			ON w.table_name = src.table_name AND w.host_id = s.host_id
 		WHERE s.id = ANY (p_series)
-		GROUP BY 1, 2, 3, 4, 5
+		GROUP BY 1, 2, 3, 4
 	LOOP
 		raw_from := lo;
 		IF pl.tier = '1h' THEN
@@ -683,10 +698,9 @@ BEGIN
 			parts := parts || format(
 				'SELECT %s, date_bin(%L, ts, %L), count(%I)::integer, sum(%I::float8), '
 				'min(%I)::real, max(%I)::real FROM %I WHERE host_id = %s AND ts >= %L '
-				'AND ts < %L AND %s = %L AND %I IS NOT NULL GROUP BY 2',
+				'AND ts < %L AND %s AND %I IS NOT NULL GROUP BY 2',
 				g.ids[i], step, p_origin, g.cols[i], g.cols[i], g.cols[i], g.cols[i],
-				g.table_name, g.host_id, raw_from, p_to, g.instance_expr, g.insts[i],
-				g.cols[i]);
+				g.table_name, g.host_id, raw_from, p_to, g.filters[i], g.cols[i]);
 		END LOOP;
 	END LOOP;
 	IF cardinality(parts) = 0 THEN
@@ -1250,6 +1264,7 @@ BEGIN
 END
 $$;
 GRANT EXECUTE ON FUNCTION perfwatch_series_resolve(text[], text),
+	perfwatch_history_instance_filter(history_source, text),
 	perfwatch_history_plan(timestamptz, timestamptz, integer, integer),
 	perfwatch_history_query(integer[], timestamptz, timestamptz, integer, text, integer,
 				timestamptz),

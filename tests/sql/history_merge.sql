@@ -27,9 +27,11 @@ SELECT t.check((SELECT done_1h < now() AND done_1h > now() - interval '1 hour' A
 	       'watermarks: complete hours in 1h, complete minutes in 1m');
 -- 1-minute tier over the last 2 hours, and 1-hour tier over 3 hours.
 CREATE TEMP TABLE q1m AS SELECT * FROM perfwatch_history_query((SELECT array_agg(series_id) FROM ids),
-	date_bin('1 minute', now(), 'epoch') - interval '2 hours', now() + interval '1 second', 121);
+	date_bin('1 minute', now(), 'epoch') - interval '2 hours',
+	date_bin('1 minute', now(), 'epoch') + interval '1 minute', 121);
 CREATE TEMP TABLE q1h AS SELECT * FROM perfwatch_history_query((SELECT array_agg(series_id) FROM ids),
-	date_bin('1 hour', now(), 'epoch') - interval '2 hours', now() + interval '1 second', 3);
+	date_bin('1 hour', now(), 'epoch') - interval '2 hours',
+	date_bin('1 hour', now(), 'epoch') + interval '1 hour', 3);
 SELECT t.eq((SELECT tier FROM perfwatch_history_plan(now() - interval '2 hours', now(), 121)), '1m', 'plan 1m');
 SELECT t.eq((SELECT count(*) FROM q1m), 2 * 121::bigint, '121 minute buckets per series');
 SELECT t.eq((SELECT count(*) FROM q1h), 2 * 3::bigint, '3 hour buckets per series');
@@ -43,10 +45,12 @@ SELECT t.near((SELECT value FROM q1m JOIN ids USING (series_id) WHERE key = 'cpu
 	      (SELECT avg FROM direct JOIN ids USING (series_id) WHERE key = 'cpu.usr:total' AND step = 60 ORDER BY ts DESC LIMIT 1),
 	      'the current minute includes the row written after maintenance');
 SELECT t.check((SELECT bool_and(q.value = d.max) FROM perfwatch_history_query((SELECT array_agg(series_id) FROM ids),
-		date_bin('1 hour', now(), 'epoch') - interval '2 hours', now() + interval '1 second', 3, 'max') q
+		date_bin('1 hour', now(), 'epoch') - interval '2 hours',
+		date_bin('1 hour', now(), 'epoch') + interval '1 hour', 3, 'max') q
 		JOIN direct d USING (series_id, ts) WHERE d.step = 3600), 'max per hour across tiers');
 SELECT t.check((SELECT bool_and(q.value = d.min) FROM perfwatch_history_query((SELECT array_agg(series_id) FROM ids),
-		date_bin('1 minute', now(), 'epoch') - interval '2 hours', now() + interval '1 second', 121, 'min') q
+		date_bin('1 minute', now(), 'epoch') - interval '2 hours',
+		date_bin('1 minute', now(), 'epoch') + interval '1 minute', 121, 'min') q
 		JOIN direct d USING (series_id, ts) WHERE d.step = 60), 'min per minute across tiers');
 -- Each range is read from exactly one tier: poison a complete rollup_1m bucket and the query shows
 -- it, while the same bucket in the raw table is not read twice.
