@@ -216,32 +216,6 @@ EOF
 	nrows=$(q -f "$tmp/q$n.sql" | wc -l)
 	printf '%-45s %6s %11.1f %8.1f %6s\n' "$label" "$budget" "$med" "$p90" "$nrows"
 done
-# What-if for 001's raw BRIN (pages_per_range 128 by default): the same raw-tier statements with
-# an extra BRIN of 16 pages per range on the partitions they read.
-q <<'EOF'
-DO $$
-DECLARE
-	p record;
-BEGIN
-	FOR p IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-		 JOIN history_source s ON i.inhparent = s.table_name::regclass
-		 WHERE c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')
-		    OR c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC' - interval '1 day', 'YYYYMMDD')
-	LOOP
-		EXECUTE format('CREATE INDEX %I ON %I USING brin (ts) WITH (pages_per_range = 16)',
-			       p.relname || '_brin16', p.relname);
-	END LOOP;
-END
-$$;
-ANALYZE;
-EOF
-for n in 1 4; do
-	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t 3 -f "q$n.sql" perfwatch >/dev/null 2>&1)
-	rm -f "$tmp"/q$n.log*
-	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t "$runs" -f "q$n.sql" -l --log-prefix="q$n.log" perfwatch >/dev/null 2>&1)
-	printf 'what-if BRIN pages_per_range=16, query %s: median %.1f ms\n' "$n" \
-		"$(cat "$tmp"/q$n.log* | awk '{ print $3 / 1000 }' | median)"
-done
 q -c "SELECT 'tiers: ' || string_agg(tier || ' ' || step_s || ' s', ', ') FROM (VALUES
 	((perfwatch_history_plan(now() - interval '5 minutes', now(), 300)).*),
 	((perfwatch_history_plan(now() - interval '24 hours', now(), 720)).*),
@@ -277,3 +251,30 @@ if [ -n "${PERFWATCH_API_BIN:-}" ]; then
 		printf 'HTTP %-40s %s  median %.1f ms\n' "${spec#*|}" "$code" "$med"
 	done
 fi
+
+# 8. What-if for 001's raw BRIN (pages_per_range 128 by default): the same raw-tier statements
+# with an extra BRIN of 16 pages per range on the partitions they read (after everything else).
+q <<'EOF'
+DO $$
+DECLARE
+	p record;
+BEGIN
+	FOR p IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		 JOIN history_source s ON i.inhparent = s.table_name::regclass
+		 WHERE c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')
+		    OR c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC' - interval '1 day', 'YYYYMMDD')
+	LOOP
+		EXECUTE format('CREATE INDEX %I ON %I USING brin (ts) WITH (pages_per_range = 16)',
+			       p.relname || '_brin16', p.relname);
+	END LOOP;
+END
+$$;
+ANALYZE;
+EOF
+for n in 1 4; do
+	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t 3 -f "q$n.sql" perfwatch >/dev/null 2>&1)
+	rm -f "$tmp"/q$n.log*
+	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t "$runs" -f "q$n.sql" -l --log-prefix="q$n.log" perfwatch >/dev/null 2>&1)
+	printf 'what-if BRIN pages_per_range=16, query %s: median %.1f ms\n' "$n" \
+		"$(cat "$tmp"/q$n.log* | awk '{ print $3 / 1000 }' | median)"
+done
