@@ -119,5 +119,6 @@ scan_char(struct scan *s, char c)
 bool
 scan_word_is(const char *word, size_t len, const char *lit)
 {
-	return strlen(lit) == len && memcmp(word, lit, len) == 0;
+	/* An empty word may have no storage (NULL): memcmp() must not see it. */
+	return strlen(lit) == len && (len == 0 || memcmp(word, lit, len) == 0);
 }
