@@ -431,6 +431,38 @@ BEGIN
 END
 $$;
 
+-- Summarizes the BRIN page ranges that were filled since the last call in the partitions of
+-- today and yesterday (UTC) of every raw table and of rollup_1m. Without it, the newest rows
+-- stay unsummarized until autovacuum gets to them (hours on a big partition) and every "last N
+-- minutes" read scans all of them. Returns the number of ranges summarized.
+CREATE FUNCTION perfwatch_history_summarize()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = public, pg_temp
+AS $$
+DECLARE
+	idx regclass;
+	n integer := 0;
+BEGIN
+	FOR idx IN
+		SELECT i.indexrelid::regclass
+		FROM pg_inherits h
+		JOIN pg_class c ON c.oid = h.inhrelid
+		JOIN pg_index i ON i.indrelid = c.oid
+		JOIN pg_class ic ON ic.oid = i.indexrelid
+		JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'brin'
+		WHERE h.inhparent IN (SELECT to_regclass(quote_ident(table_name)) FROM history_source
+				      UNION ALL SELECT 'rollup_1m'::regclass)
+		  AND right(c.relname, 8) IN (to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD'),
+					      to_char(now() AT TIME ZONE 'UTC' - interval '1 day',
+						      'YYYYMMDD'))
+	LOOP
+		n := n + brin_summarize_new_values(idx);
+	END LOOP;
+	RETURN n;
+END
+$$;
+
 -- The oldest watermark of `tbl` that still has raw rows after it (maintenance is behind): raw
 -- partitions from there on must wait. +infinity when every host is caught up. A host that stopped
 -- sending keeps an old watermark but has nothing after it, so it holds nothing back.
@@ -501,6 +533,7 @@ DECLARE
 	more boolean := true;
 	steps integer := 0;
 	housekeeping boolean;
+	summarized integer;
 	created integer := 0;
 	dropped text[] := '{}';
 BEGIN
@@ -529,10 +562,12 @@ BEGIN
 			END LOOP;
 		END LOOP;
 	END LOOP;
+	summarized := perfwatch_history_summarize();
 	IF housekeeping THEN
 		dropped := perfwatch_history_retention(now());
 	END IF;
 	RETURN jsonb_build_object('steps', steps, 'more', more, 'housekeeping', housekeeping,
+				  'brin_ranges_summarized', summarized,
 				  'partitions_created', created, 'partitions_dropped', to_jsonb(dropped),
 				  'ms', round(extract(epoch FROM clock_timestamp() - started) * 1000, 1));
 END
