@@ -201,6 +201,18 @@ http_history_query_json(const struct history_params *p, const PGresult *res)
 	return body;
 }
 
+/* Appends `s` as one CSV field (RFC 4180: quoted, inner quotes doubled) and a comma. */
+static void
+http_history_csv_field(struct evbuffer *buf, const char *s)
+{
+	evbuffer_add(buf, "\"", 1);
+	for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
+		evbuffer_add(buf, s, (size_t)(q - s) + 1);
+		evbuffer_add(buf, "\"", 1);
+	}
+	evbuffer_add_printf(buf, "%s\",", s);
+}
+
 /* CSV: one line per point, series metadata repeated so that each line stands alone. */
 static void
 http_history_query_csv(const PGresult *res, struct evbuffer *buf)
@@ -227,9 +239,12 @@ http_history_query_csv(const PGresult *res, struct evbuffer *buf)
 		sec = (time_t)(ms / 1000);
 		gmtime_r(&sec, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-		/* Names, hosts and units hold no comma or quote; quote the host anyway. */
-		evbuffer_add_printf(buf, "%s,\"%s\",%s,%lld,%s.%03lldZ,%s\r\n", name, host, unit,
-				    ms, when, ms % 1000, PQgetvalue(res, i, 6));
+		/* Instances (mount points, interfaces) and hosts may hold commas or quotes. */
+		http_history_csv_field(buf, name);
+		http_history_csv_field(buf, host);
+		http_history_csv_field(buf, unit);
+		evbuffer_add_printf(buf, "%lld,%s.%03lldZ,%s\r\n", ms, when, ms % 1000,
+				    PQgetvalue(res, i, 6));
 	}
 }
 

@@ -90,7 +90,7 @@ test('query: CSV by format=csv and by Accept', async () => {
 		const lines = r.text.trim().split('\r\n');
 		assert.equal(lines[0], 'series,host,unit,ts_ms,time,value');
 		assert.deepEqual(lines.slice(1), [0, 1, 2].map((i) =>
-			`cpu.usr:total,"${HOST}",%,${from + i * 60000},${new Date(from + i * 60000).toISOString()},29.5`));
+			`"cpu.usr:total","${HOST}","%",${from + i * 60000},${new Date(from + i * 60000).toISOString()},29.5`));
 	}
 });
 
