@@ -40,6 +40,12 @@ fi
 pw_ensure_node "$PW_ROOT/.state/toolchain"
 [ -d "$PW_ROOT/tests/node_modules/ws" ] || pw_npm_ci "$PW_ROOT/tests"
 
+# One smoke test per machine at a time: they would share (and stop) one engine and one port range.
+exec 8>/tmp/perfwatch-compose-smoke.lock
+if ! flock -n 8; then
+	say "another compose smoke test runs on this machine: waiting (at most 15 min)"
+	flock -w 900 8 || { say "still locked after 15 min"; exit 1; }
+fi
 mkdir -p "$ART"
 rm -f "$ART"/*.log "$ART"/summary.txt
 engine_started=0
@@ -84,7 +90,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ "$("$PW_ROOT/scripts/docker-engine.sh" start)" = started ]; then
+# 8>&-: a dockerd started here must not hold this test's lock.
+if [ "$("$PW_ROOT/scripts/docker-engine.sh" start 8>&-)" = started ]; then
 	engine_started=1
 fi
 docker image inspect debian:bookworm-slim >/dev/null 2>&1 || base_made=1
