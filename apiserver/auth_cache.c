@@ -18,11 +18,21 @@ struct auth_cache_entry {
 	int64_t put_ms;	     /* when the main thread last stored it */
 };
 
+/* Credentials forgotten lately: a refresh round's answer may predate the forgetting. */
+#define AUTH_CACHE_FORGOTTEN 64
+
+struct auth_cache_forgotten {
+	uint8_t hash[AUTH_HASH_BYTES];
+	int64_t at_ms;
+};
+
 struct auth_cache {
 	pthread_mutex_t lock;
 	size_t capacity;
-	size_t n;			  /* lock */
-	struct auth_cache_entry *entries; /* lock; [0, n) are in use */
+	size_t n;						     /* lock */
+	struct auth_cache_entry *entries;			     /* lock; [0, n) are in use */
+	struct auth_cache_forgotten forgotten[AUTH_CACHE_FORGOTTEN]; /* main thread only */
+	size_t nforgotten;					     /* main thread only */
 };
 
 /* Runs on: main thread. */
@@ -118,10 +128,13 @@ auth_cache_get(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], int64_
 
 /* Runs on: main thread. */
 void
-auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES])
+auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], int64_t now_ms)
 {
+	struct auth_cache_forgotten *f = &c->forgotten[c->nforgotten++ % AUTH_CACHE_FORGOTTEN];
 	struct auth_cache_entry *e;
 
+	memcpy(f->hash, hash, AUTH_HASH_BYTES);
+	f->at_ms = now_ms;
 	pthread_mutex_lock(&c->lock);
 	e = auth_cache_find(c, hash);
 	if (e != NULL)
@@ -148,7 +161,20 @@ auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], size
 	return n;
 }
 
-/* Runs on: main thread. Builds the new array outside the lock's hot part: one swap. */
+/* Runs on: main thread. Was hash forgotten at or after since_ms? */
+static bool
+auth_cache_forgotten_since(const struct auth_cache *c, const uint8_t *hash, int64_t since_ms)
+{
+	size_t n = c->nforgotten < AUTH_CACHE_FORGOTTEN ? c->nforgotten : AUTH_CACHE_FORGOTTEN;
+	bool found = false;
+
+	for (size_t i = 0; i < n; i++)
+		found |= c->forgotten[i].at_ms >= since_ms &&
+			 auth_hash_equal(c->forgotten[i].hash, hash);
+	return found;
+}
+
+/* Runs on: main thread. */
 void
 auth_cache_replace(struct auth_cache *c, const struct auth_who *live, size_t n, int64_t since_ms)
 {
@@ -165,7 +191,7 @@ auth_cache_replace(struct auth_cache *c, const struct auth_who *live, size_t n, 
 
 		for (size_t j = 0; j < k; j++)
 			fresh |= auth_hash_equal(next[j].who.hash, live[i].hash);
-		if (fresh)
+		if (fresh || auth_cache_forgotten_since(c, live[i].hash, since_ms))
 			continue;
 		next[k].who = live[i];
 		old = auth_cache_find(c, live[i].hash);

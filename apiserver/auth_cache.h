@@ -50,8 +50,11 @@ void auth_cache_put(struct auth_cache *c, const struct auth_who *who, int64_t no
  */
 bool auth_cache_get(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], int64_t now_ms,
 		    struct auth_who *out);
-/* Drops the entry for hash, if any (logout, revocation). Main thread. */
-void auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES]);
+/*
+ * Drops the entry for hash, if any (logout, revocation at now_ms), and remembers that for a
+ * while, so that a refresh round that started earlier cannot bring it back. Main thread.
+ */
+void auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], int64_t now_ms);
 /*
  * For the periodic re-check: copies up to `max` hashes used since the previous call into out
  * and clears their used mark. Returns the number copied. Main thread.
@@ -60,7 +63,8 @@ size_t auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES
 /*
  * Replaces the content with the n credentials in `live` (the first `capacity` of them), keeping
  * the entries put at or after since_ms (they may be newer than the database's answer) and the
- * used marks of entries that stay. Main thread.
+ * used marks of entries that stay, and leaving out those forgotten at or after since_ms. Main
+ * thread.
  */
 void auth_cache_replace(struct auth_cache *c, const struct auth_who *live, size_t n,
 			int64_t since_ms);

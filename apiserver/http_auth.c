@@ -408,7 +408,7 @@ http_auth_end_old(struct api *api, const uint8_t hash[AUTH_HASH_BYTES])
 	char hex[AUTH_HASH_BYTEA_LEN + 1];
 	const char *values[1] = {hex};
 
-	auth_cache_forget(api->auth, hash);
+	auth_cache_forget(api->auth, hash, clock_wall_ms());
 	auth_hash_bytea(hash, hex);
 	if (pg_async_query(api->pg, "SELECT perfwatch_auth.logout($1::bytea)", 1, values,
 			   http_auth_ignore, NULL) != 0)
@@ -488,7 +488,7 @@ http_auth_logout(struct evhttp_request *req, struct api *api)
 
 	if (op == NULL)
 		return;
-	auth_cache_forget(api->auth, op->who.hash);
+	auth_cache_forget(api->auth, op->who.hash, clock_wall_ms());
 	auth_hash_bytea(op->who.hash, hex);
 	http_auth_op_run(op, "SELECT perfwatch_auth.logout($1::bytea)", 1, values,
 			 http_auth_logout_done);
@@ -640,7 +640,7 @@ http_auth_token_revoked(const PGresult *res, void *arg)
 	if (!http_auth_op_ok(op, res))
 		return;
 	if (PQntuples(res) == 1 && auth_hash_parse_bytea(PQgetvalue(res, 0, 0), hash) == 0) {
-		auth_cache_forget(op->api->auth, hash);
+		auth_cache_forget(op->api->auth, hash, clock_wall_ms());
 		log_info("%s revoked one of their API tokens", op->who.user);
 		http_reply_json(op->req, 200, json_pack("{s:b}", "revoked", 1));
 	} else {

@@ -33,7 +33,7 @@ START_TEST(test_auth_cache_expiry_and_forget)
 	ck_assert(!auth_cache_get(c, a.hash, 1000, &out));
 	ck_assert_uint_eq(auth_cache_count(c), 1);
 	ck_assert(auth_cache_get(c, b.hash, 5000, NULL));
-	auth_cache_forget(c, b.hash);
+	auth_cache_forget(c, b.hash, 5000);
 	ck_assert(!auth_cache_get(c, b.hash, 5000, NULL));
 	auth_cache_free(c);
 }
@@ -80,6 +80,15 @@ START_TEST(test_auth_cache_used_and_replace)
 	ck_assert(auth_cache_get(c, b.hash, 400, NULL));
 	ck_assert(auth_cache_get(c, n.hash, 400, NULL));
 	ck_assert_uint_eq(auth_cache_count(c), 3);
+	/* A logout at 500 while a round that started at 450 was in flight: its answer, which
+	 * still lists b, must not bring b back. */
+	auth_cache_forget(c, b.hash, 500);
+	auth_cache_replace(c, live, 2, 450);
+	ck_assert(!auth_cache_get(c, b.hash, 600, NULL));
+	ck_assert(auth_cache_get(c, n.hash, 600, NULL));
+	/* A later round no longer sees it forgotten (the database has ended it by then). */
+	auth_cache_replace(c, live, 2, 700);
+	ck_assert(auth_cache_get(c, b.hash, 800, NULL));
 	auth_cache_free(c);
 }
 END_TEST
