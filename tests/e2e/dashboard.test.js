@@ -18,6 +18,10 @@ const CHROMIUM = process.env.PERFWATCH_CHROMIUM || '/usr/bin/chromium';
 const FRONTEND = path.join(ROOT, 'frontend');
 const SHOTS = path.join(ROOT, 'tests', 'artifacts', 'e2e');
 const CHARTS = ['cpu', 'cores', 'mem', 'load'];
+/* Panels and the charts in them that every Linux machine with /proc fills. */
+const PANELS = ['cpu', 'mem', 'pressure', 'net', 'disk', 'fs', 'hw', 'sensors'];
+const OS_CHARTS = ['faults', 'paging', 'pressure', 'net', 'net-errors', 'disk-iops', 'disk-bytes',
+	'disk-util', 'disk-await'];
 
 /* The dashboard is served from frontend/dist: build it when a fresh clone has none. */
 function ensureDashboardBuilt() {
@@ -102,6 +106,26 @@ function readPage(page) {
 			load15: num(q('tile-load15')),
 			cpuText: q('tile-cpu')?.querySelector('.tile__value')?.textContent.trim() ?? null,
 		};
+	});
+}
+
+/* The overview tiles beyond CPU, memory and load. */
+function readTiles(page) {
+	return page.evaluate(() => {
+		const q = (id) => document.querySelector(`[data-testid="${id}"]`);
+		const num = (id) => {
+			const v = q(id)?.dataset.value;
+			return v === undefined || v === '' ? null : Number(v);
+		};
+		const out = { ts: q('tile-net-rx')?.dataset.ts ? Number(q('tile-net-rx').dataset.ts) : null };
+		for (const [k, id] of [['psi', 'tile-psi'], ['netRx', 'tile-net-rx'], ['netTx', 'tile-net-tx'],
+			['diskRead', 'tile-disk-read'], ['diskWrite', 'tile-disk-write'], ['ipc', 'tile-ipc'],
+			['llc', 'tile-llc'], ['membw', 'tile-membw'], ['uptime', 'uptime']]) {
+			out[k] = num(id);
+			out[`${k}Why`] = q(id)?.dataset.unavailable ?? null;
+		}
+		out.kernel = q('kernel')?.textContent.trim() ?? null;
+		return out;
 	});
 }
 
@@ -223,6 +247,85 @@ describe('dashboard in Chromium', () => {
 		assert.ok(latest.ts >= s.tileTs, '/api/v1/latest is not older than the page');
 		assert.equal(s.host, latest.host);
 		assert.ok(s.mem > 0 && s.mem <= f.mem.total_kb);
+	});
+
+	it('shows in the OS and hardware tiles the API\'s values of the same tick', async () => {
+		const s = await waitUntil('a painted frame that the test also received', async () => {
+			const r = await readTiles(page);
+			return r.ts !== null && frames.has(r.ts) ? r : null;
+		});
+		const f = frames.get(s.ts);
+		const sum = (rows, k, keep = () => true) => rows.filter(keep).reduce((a, r) => a + r[k], 0);
+		const own = (r) => r.iface !== 'lo';
+		assert.equal(s.netRx, sum(f.net, 'rx_bytes_per_s', own));
+		assert.equal(s.netTx, sum(f.net, 'tx_bytes_per_s', own));
+		assert.equal(s.diskRead, sum(f.disk, 'read_bytes_per_s'));
+		assert.equal(s.diskWrite, sum(f.disk, 'write_bytes_per_s'));
+		/* The stored value of that tick, read back through /api/v1/query. */
+		const q = await apiGet(stack, `/api/v1/query?metric=pressure.some_avg10&instance=cpu&from=${s.ts - 500}&to=${s.ts + 500}`);
+		const point = q.series[0].points.find((p) => p[0] === s.ts);
+		assert.ok(point, `tick ${s.ts} is stored`);
+		assert.equal(s.psi, point[1]);
+		const hw = await apiGet(stack, '/api/v1/hw');
+		for (const [tile, metric] of [['ipc', 'ipc'], ['llc', 'llc_miss_pct'], ['membw', 'total_gbs']]) {
+			const v = metric === 'total_gbs' ? f.perf.membw.total_gbs : f.perf.hw.total[metric];
+			if (v === null) {
+				const code = f.perf.reasons[metric];
+				const entry = hw.report.unavailable.find((u) => u.code === code);
+				assert.ok(entry, `/api/v1/hw explains ${code}`);
+				assert.equal(s[`${tile}Why`], entry.why, `tile ${tile} gives the reason`);
+				assert.equal(s[tile], null);
+			} else {
+				assert.equal(s[tile], v);
+			}
+		}
+		assert.ok(s.uptime > 0 && Math.abs(s.uptime - f.uptime.uptime_s) < 30);
+		if (hw.report.kernel)
+			assert.equal(s.kernel, `Linux ${hw.report.kernel}`);
+	});
+
+	it('renders every panel, and a tile leads to its panel', async () => {
+		await page.setViewportSize({ width: 1280, height: 720 });
+		for (const id of OS_CHARTS) {
+			await page.waitForSelector(`[data-testid="chart-${id}"] canvas`, { timeout: 15000 });
+			await waitUntil(`chart ${id} has data`, async () =>
+				Number(await page.getAttribute(`[data-testid="chart-${id}"]`, 'data-layers')) > 0, 15000, page);
+		}
+		const latest = await apiGet(stack, '/api/v1/latest');
+		assert.equal(Number(await page.getAttribute('[data-testid="heatmap-cores"]', 'data-cores')),
+			latest.cpu.cores.length, 'a heatmap row per core');
+		assert.equal(await page.locator('[data-testid="net-table"] tbody tr').count(), latest.net.length);
+		assert.equal(await page.locator('[data-testid="disk-table"] tbody tr').count(), latest.disk.length);
+		const bars = await page.locator('[data-testid="fs-usage"] .fsrow').evaluateAll((els) =>
+			els.map((e) => ({ mount: e.dataset.mount, pct: Number(e.dataset.usedPct) })));
+		assert.ok(bars.length >= 1, 'a usage bar per file system');
+		const root = latest.fs.find((r) => r.mount === bars[0].mount);
+		assert.ok(root && Math.abs(root.used_pct - bars[0].pct) < 5);
+		const hw = await apiGet(stack, '/api/v1/hw');
+		if (latest.perf.hw.total.ipc === null) {
+			const text = await page.locator('[data-testid="hw-reasons"]').innerText();
+			for (const u of hw.report.unavailable) {
+				assert.ok(text.includes(u.why), `the reason for ${u.code}`);
+				assert.ok(text.includes(u.fix), `the fix for ${u.code}`);
+			}
+		} else {
+			await waitUntil('the IPC chart', async () =>
+				Number(await page.getAttribute('[data-testid="chart-hw-ipc"]', 'data-layers')) > 0);
+		}
+		if (!latest.thermal && !latest.cpufreq)
+			assert.match(await page.locator('[data-testid="sensor-reasons"]').innerText(), /thermal|cpufreq/);
+		await page.click('[data-testid="tile-net-rx"]');
+		await waitUntil('the network panel in view', async () => page.evaluate(() => {
+			const r = document.getElementById('panel-net').getBoundingClientRect();
+			return r.top >= -2 && r.top < 200;
+		}), 5000);
+		assert.equal(new URL(page.url()).searchParams.get('panel'), 'net');
+		for (const id of PANELS)
+			await page.locator(`[data-testid="panel-${id}"]`).screenshot({ path: path.join(SHOTS, `panel-${id}.png`) });
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await page.screenshot({ path: path.join(SHOTS, 'overview-1280x720.png') });
+		await page.setViewportSize({ width: 1440, height: 900 });
+		assert.deepEqual(page.errors, []);
 	});
 
 	it('loads the last minutes from /api/v1/query when opened', async () => {

@@ -78,9 +78,17 @@ export class ChartView {
 		this.signature = '';
 	}
 
+	get id(): string {
+		return this.spec.id;
+	}
+
+	/* How many layers had at least one value at the last update. */
+	layersWithData = 0;
+
 	/* Rebuilds the data from the window and repaints; returns the number of points drawn. */
 	update(win: TimeWindow): number {
 		const layers = this.spec.layers(win);
+		this.layersWithData = layers.filter((l) => l.values.some((v) => v !== null && v !== undefined)).length;
 		this.raw = layers;
 		const sig = layers.map((l) => l.label).join('|');
 		const xs = win.ts.map((t) => t / 1000);
@@ -117,6 +125,7 @@ export class ChartView {
 
 	/* Removes the chart (an empty window shows the card's placeholder instead). */
 	clear(): void {
+		this.layersWithData = 0;
 		this.plot?.destroy();
 		this.plot = null;
 		this.el.replaceChildren();

@@ -7,7 +7,11 @@ import { reactive } from 'vue';
 import { ApiError, fetchConfig, fetchLatest, fetchMe, getJson, login, logout, mapLimit, mergeQuery,
 	query, type ApiConfig,
 	type QuerySpec } from './api';
-import { CPU_STATES, flattenFrame, frameCores, LOAD_FIELDS, MEM_FIELDS, type Frame } from './frame';
+import { CPU_STATES, flattenFrame, frameCores, HW_FIELDS, LOAD_FIELDS, MEM_FIELDS, MEMBW_FIELDS,
+	ROW_SECTIONS, VMSTAT_FIELDS, type Frame, type Row } from './frame';
+import { coreMatrix, extraTiles, type ExtraTiles } from './panels';
+import { drawSparkline, Heatmap } from './canvasViews';
+import type { Column } from './window';
 import { LiveConnection, type LiveState } from './live';
 import { tilesFromFrame, windowCores, type Tiles } from './shape';
 import { ChartView, readTheme, type ChartSpec } from './chartView';
@@ -21,7 +25,7 @@ const CAPACITY = 3600;
 const MAX_CORE_QUERIES = 128;
 const QUERY_CONCURRENCY = 4;
 
-export function backfillQueries(cores: readonly number[], host?: string): QuerySpec[] {
+export function backfillQueries(cores: readonly number[], host?: string, frame?: Frame | null): QuerySpec[] {
 	const q: QuerySpec[] = [
 		{ metrics: CPU_STATES.map((s) => `cpu.${s}`), instance: 'total', host },
 		{ metrics: [...MEM_FIELDS.map((k) => `mem.${k}`), ...LOAD_FIELDS.map((k) => `load.${k}`)],
@@ -29,7 +33,42 @@ export function backfillQueries(cores: readonly number[], host?: string): QueryS
 	];
 	for (const c of cores.slice(0, MAX_CORE_QUERIES))
 		q.push({ metrics: ['cpu.idle', 'cpu.iowait'], instance: String(c), host });
+	if (!frame)
+		return q;
+	if (frame.vmstat)
+		q.push({ metrics: VMSTAT_FIELDS.map((k) => `vmstat.${k}`), host });
+	if (frame.perf?.hw?.total)
+		q.push({ metrics: HW_FIELDS.map((k) => `hw.${k}`), instance: 'total', host });
+	if (frame.perf?.membw)
+		q.push({ metrics: MEMBW_FIELDS.map((k) => `membw.${k}`), host });
+	for (const { section, label, fields } of ROW_SECTIONS) {
+		if (section === 'cpufreq')
+			continue;
+		const rows = frame[section];
+		if (!Array.isArray(rows))
+			continue;
+		for (const r of rows.slice(0, MAX_ROW_QUERIES)) {
+			const inst = r[label];
+			if (typeof inst === 'string' && inst)
+				q.push({ metrics: fields.map((k) => `${section}.${k}`), instance: inst, host });
+		}
+	}
 	return q;
+}
+
+const MAX_ROW_QUERIES = 16;
+
+/* The capability report of /api/v1/hw: what the UI shows where a counter is null. */
+export interface HwInfo {
+	kernel: string | null;
+	paranoid: number | null;
+	unavailable: { code: string; why: string; fix: string; events: string[] }[];
+}
+
+interface Spark {
+	el: HTMLCanvasElement;
+	color: string;
+	values: (win: TimeWindow) => Column;
 }
 
 export interface DashState {
@@ -54,6 +93,17 @@ export interface DashState {
 	loginError: string | null;
 	loginBusy: boolean;
 	user: string | null;
+	extra: ExtraTiles | null;
+	hw: HwInfo | null;
+	/* Layers with data per chart id (0: the card says the source is missing). */
+	chartLayers: Record<string, number>;
+	fs: Row[];
+	net: Row[];
+	disk: Row[];
+	cores: number;
+	/* perf.reasons and perf.why of the newest frame: why a hardware metric is null. */
+	hwReasons: Record<string, string>;
+	hwWhy: Record<string, string>;
 }
 
 export class Dashboard {
@@ -75,6 +125,15 @@ export class Dashboard {
 		loginError: null,
 		loginBusy: false,
 		user: null,
+		extra: null,
+		hw: null,
+		chartLayers: {},
+		fs: [],
+		net: [],
+		disk: [],
+		cores: 0,
+		hwReasons: {},
+		hwWhy: {},
 	}) as DashState;
 
 	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
@@ -87,6 +146,18 @@ export class Dashboard {
 	private healthTimer: ReturnType<typeof setInterval> | null = null;
 	private scheme: MediaQueryList | null = null;
 	private readonly onScheme = () => this.retheme();
+
+	private sparks: Spark[] = [];
+	private heatmap: Heatmap | null = null;
+
+	/* A tile's sparkline: drawn from the window on every repaint. */
+	attachSpark(el: HTMLCanvasElement, color: string, values: (win: TimeWindow) => Column): void {
+		this.sparks.push({ el, color, values });
+	}
+
+	attachHeatmap(canvas: HTMLCanvasElement, tip: HTMLElement): void {
+		this.heatmap = new Heatmap(canvas, tip);
+	}
 
 	/* Binds a chart spec to an element; call before start(). */
 	attach(el: HTMLElement, spec: ChartSpec): void {
@@ -192,8 +263,27 @@ export class Dashboard {
 		} catch (e) {
 			this.apiFailed(e);
 		}
+		void this.loadHw();
 		await this.backfill(true);
 		this.initialDone = true;
+	}
+
+	/* The collector's capability report: kernel, and why counters are missing and how to fix it. */
+	private async loadHw(): Promise<void> {
+		try {
+			const q = this.config?.host ? `?host=${encodeURIComponent(this.config.host)}` : '';
+			const r = await getJson<{ report?: Record<string, unknown> }>(`/api/v1/hw${q}`);
+			const rep = r.report ?? {};
+			const un = Array.isArray(rep.unavailable) ? rep.unavailable as HwInfo['unavailable'] : [];
+			this.state.hw = {
+				kernel: typeof rep.kernel === 'string' ? rep.kernel : null,
+				paranoid: typeof rep.perf_event_paranoid === 'number' ? rep.perf_event_paranoid : null,
+				unavailable: un,
+			};
+		} catch (e) {
+			if (!(e instanceof ApiError && e.status === 404))
+				this.apiFailed(e);
+		}
 	}
 
 	private async resolveUrl(): Promise<string> {
@@ -228,7 +318,7 @@ export class Dashboard {
 		let kept = 0;
 		let failure: unknown = null;
 		const host = this.config?.host || undefined;
-		await mapLimit(backfillQueries(cores, host), QUERY_CONCURRENCY, async (q) => {
+		await mapLimit(backfillQueries(cores, host, this.latest), QUERY_CONCURRENCY, async (q) => {
 			try {
 				kept += mergeQuery(this.win, await query(q, from));
 			} catch (e) {
@@ -343,15 +433,37 @@ export class Dashboard {
 	private draw(): void {
 		const t0 = performance.now();
 		let points = 0;
+		const layers: Record<string, number> = {};
 		for (const c of this.charts) {
 			if (this.win.length === 0)
 				c.clear();
 			else
 				points = Math.max(points, c.update(this.win));
+			layers[c.id] = c.layersWithData;
 		}
+		for (const sp of this.sparks)
+			drawSparkline(sp.el, sp.values(this.win), sp.color);
+		if (this.heatmap) {
+			const cores = windowCores(this.win);
+			this.heatmap.draw({ ts: this.win.ts, rows: coreMatrix(this.win, cores), cores,
+				spanMs: SPAN_MS, textColor: readTheme(document.documentElement).muted });
+			this.state.cores = cores.length;
+		}
+		if (JSON.stringify(layers) !== JSON.stringify(this.state.chartLayers))
+			this.state.chartLayers = layers;
 		if (this.latest) {
-			this.state.tiles = tilesFromFrame(this.latest);
-			this.state.unavailable = { ...(this.latest.unavailable ?? {}) };
+			const f = this.latest;
+			this.state.tiles = tilesFromFrame(f);
+			this.state.extra = extraTiles(f);
+			this.state.unavailable = { ...(f.unavailable ?? {}) };
+			this.state.fs = f.fs ?? [];
+			this.state.net = f.net ?? [];
+			this.state.disk = f.disk ?? [];
+			const reasons = f.perf?.reasons ?? {};
+			if (JSON.stringify(reasons) !== JSON.stringify(this.state.hwReasons)) {
+				this.state.hwReasons = { ...reasons };
+				this.state.hwWhy = { ...(f.perf?.why ?? {}) };
+			}
 		}
 		this.state.points = points;
 		this.state.paintedTs = this.win.lastTs;

@@ -33,14 +33,53 @@ export interface Frame {
 	};
 	load?: { load1: number; load5: number; load15: number; running: number; tasks: number };
 	unavailable?: Record<string, string>;
+	/* OS sections (docs/design.md): arrays of rows keyed by their instance column. */
+	pressure?: Row[];
+	net?: Row[];
+	disk?: Row[];
+	fs?: Row[];
+	cpufreq?: Row[];
+	thermal?: Row[];
+	vmstat?: Row;
+	uptime?: { uptime_s: number };
+	perf?: PerfSection;
 }
+
+export type Row = Record<string, unknown>;
+
+export interface PerfSection {
+	source?: string;
+	hw?: { total?: Record<string, number | null> };
+	sw?: { total?: Record<string, number | null> };
+	membw?: Record<string, number | null>;
+	reasons?: Record<string, string>;
+	why?: Record<string, string>;
+}
+
+/* Row sections: the frame's key, its instance column, and the fields the dashboard charts. */
+export const ROW_SECTIONS: { section: 'pressure' | 'net' | 'disk' | 'cpufreq' | 'thermal';
+	label: string; fields: readonly string[] }[] = [
+	{ section: 'pressure', label: 'resource', fields: ['some_avg10', 'full_avg10'] },
+	{ section: 'net', label: 'iface', fields: ['rx_bytes_per_s', 'tx_bytes_per_s',
+		'rx_errors_per_s', 'tx_errors_per_s', 'rx_drops_per_s', 'tx_drops_per_s'] },
+	{ section: 'disk', label: 'dev', fields: ['reads_per_s', 'writes_per_s', 'read_bytes_per_s',
+		'write_bytes_per_s', 'util_pct', 'read_await_ms', 'write_await_ms', 'queue_len'] },
+	{ section: 'cpufreq', label: 'cpu', fields: ['freq_mhz'] },
+	{ section: 'thermal', label: 'sensor', fields: ['temp_celsius'] },
+];
+export const VMSTAT_FIELDS = ['minor_faults_per_s', 'major_faults_per_s', 'swap_in_pages_per_s',
+	'swap_out_pages_per_s', 'page_in_kb_per_s', 'page_out_kb_per_s'] as const;
+/* Hardware counters of the whole machine (frame perf.hw.total → hw.<key>@total). */
+export const HW_FIELDS = ['ipc', 'llc_miss_pct', 'llc_hit_pct', 'l1d_hit_pct', 'branch_miss_pct',
+	'dtlb_mpki', 'ghz'] as const;
+export const MEMBW_FIELDS = ['total_gbs', 'read_gbs', 'write_gbs'] as const;
 
 export const CPU_STATES = [
 	'usr', 'nice', 'sys', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guest_nice',
 ] as const;
 export const MEM_FIELDS = [
 	'total_kb', 'free_kb', 'available_kb', 'buffers_kb', 'cached_kb', 'swap_total_kb',
-	'swap_free_kb',
+	'swap_free_kb', 'slab_kb', 'dirty_kb', 'shmem_kb',
 ] as const;
 export const LOAD_FIELDS = ['load1', 'load5', 'load15'] as const;
 
@@ -51,10 +90,15 @@ export const LOAD_FIELDS = ['load1', 'load5', 'load15'] as const;
  * series carry an instance.
  */
 export function seriesKey(metric: string, instance?: string | number | null): string {
-	if (!metric.startsWith('cpu.'))
+	if (CPU_INDEXED.some((p) => metric.startsWith(p)))
+		return `${metric}@${normaliseInstance(instance)}`;
+	if (instance === null || instance === undefined || instance === '' || instance === 'total')
 		return metric;
-	return `${metric}@${normaliseInstance(instance)}`;
+	return `${metric}@${instance}`;
 }
+
+/* Sections whose instance is a CPU number (the machine's total is "total"). */
+const CPU_INDEXED = ['cpu.', 'hw.', 'sw.'];
 
 /* "total", "-1", "" and null mean the whole machine; "cpu3", "3" and 3 mean core 3. */
 export function normaliseInstance(instance?: string | number | null): string {
@@ -117,6 +161,29 @@ export function flattenFrame(f: Frame): Map<string, number> {
 		for (const k of LOAD_FIELDS)
 			put(`load.${k}`, l[k]);
 	}
+	for (const { section, label, fields } of ROW_SECTIONS) {
+		const rows = f[section];
+		if (!Array.isArray(rows))
+			continue;
+		for (const r of rows) {
+			const inst = r[label];
+			if (typeof inst !== 'string' && !isFiniteNumber(inst))
+				continue;
+			for (const k of fields)
+				put(seriesKey(`${section}.${k}`, inst), r[k]);
+		}
+	}
+	if (f.vmstat)
+		for (const k of VMSTAT_FIELDS)
+			put(`vmstat.${k}`, f.vmstat[k]);
+	const hw = f.perf?.hw?.total;
+	if (hw)
+		for (const k of HW_FIELDS)
+			put(seriesKey(`hw.${k}`, 'total'), hw[k]);
+	const bw = f.perf?.membw;
+	if (bw)
+		for (const k of MEMBW_FIELDS)
+			put(`membw.${k}`, bw[k]);
 	return out;
 }
 
