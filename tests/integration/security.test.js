@@ -111,6 +111,9 @@ test('a login opens every route and the WebSocket; another origin cannot open it
 	ok.ws.close();
 	assert.deepEqual(await openWs({ Cookie: l.cookie, Origin: 'http://evil.example' }), { status: 403 });
 	assert.deepEqual(await openWs({ Cookie: l.cookie, Origin: 'null' }), { status: 403 });
+	/* Behind a TLS proxy the cookie is Secure. */
+	const tls = await login('admin', PASSWORD, { 'X-Forwarded-Proto': 'https' });
+	assert.match(tls.setCookie, /; Secure$/);
 });
 
 test('session fixation: a planted cookie is no login, and a login replaces any cookie it came with', async () => {
