@@ -1,6 +1,7 @@
 /* The four charts of the dashboard: what each draws and how it labels values. */
 
 import type { ChartSpec } from './lib/chartView';
+import { cpuOverlay, memOverlay } from './lib/compare';
 import { diskAwaitLayers, diskBytesLayers, diskIopsLayers, diskUtilLayers, faultLayers, fmtRate,
 	fmtRateB, freqLayers, netErrorLayers, hwLayers, hwPctLayers, membwLayers, netLayers, pagingLayers,
 	pressureLayers, tempLayers } from './lib/panels';
@@ -17,6 +18,7 @@ export const cpuChart: ChartSpec = {
 	axisFmt: pctAxis,
 	yRange: () => [0, 100],
 	layers: cpuStateLayers,
+	overlay: cpuOverlay,
 };
 
 export const coresChart: ChartSpec = {
@@ -49,6 +51,7 @@ export const memChart: ChartSpec = {
 		return [0, Math.max(total, max, 1)];
 	},
 	layers: memLayers,
+	overlay: memOverlay,
 };
 
 export const loadChart: ChartSpec = {

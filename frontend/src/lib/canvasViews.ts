@@ -74,6 +74,8 @@ export interface HeatmapInput {
 	rows: Column[];
 	cores: readonly number[];
 	spanMs: number;
+	/* End of the time axis (ms); default: the newest ts. */
+	end?: number;
 	textColor: string;
 }
 
@@ -117,7 +119,7 @@ export class Heatmap {
 		ctx.clearRect(0, 0, cssW, cssH);
 		const plotW = Math.max(10, cssW - HEAT_GUTTER);
 		const cols = Math.max(1, Math.floor(plotW / 2));
-		const end = input.ts.length ? input.ts[input.ts.length - 1] : Date.now();
+		const end = input.end ?? (input.ts.length ? input.ts[input.ts.length - 1] : Date.now());
 		const t0 = end - input.spanMs;
 		const bucketMs = input.spanMs / cols;
 		const grid = new Float32Array(cols * nCores).fill(-1);
@@ -131,6 +133,24 @@ export class Heatmap {
 					grid[r * cols + b] = v;
 			}
 		}
+		/* Buckets narrower than the data's step: carry each value over the step it stands for. */
+		const n = input.ts.length;
+		const stepMs = n > 1 ? (input.ts[n - 1] - input.ts[0]) / (n - 1) : 0;
+		const fill = Math.min(cols, Math.ceil(stepMs / bucketMs) - 1);
+		if (fill > 0)
+			for (let r = 0; r < nCores; r++) {
+				let last = -1;
+				let age = 0;
+				for (let c = 0; c < cols; c++) {
+					const i = r * cols + c;
+					if (grid[i] >= 0) {
+						last = grid[i];
+						age = 0;
+					} else if (last >= 0 && ++age <= fill) {
+						grid[i] = last;
+					}
+				}
+			}
 		this.grid = grid;
 		this.cols = cols;
 		this.t0 = t0;
@@ -172,7 +192,8 @@ export class Heatmap {
 		for (let k = 0; k <= 5; k++) {
 			const t = t0 + (input.spanMs * k) / 5;
 			const d = new Date(t);
-			const lbl = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+			const hm = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+			const lbl = input.spanMs > 36 * 3600e3 ? `${d.getMonth() + 1}/${d.getDate()} ${hm}` : hm;
 			const xx = HEAT_GUTTER + (cols * 2 * k) / 5;
 			ctx.fillText(lbl, Math.min(cssW - 16, Math.max(HEAT_GUTTER + 14, xx)), plotH + 3);
 		}

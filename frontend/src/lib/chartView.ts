@@ -21,6 +21,29 @@ export interface ChartSpec {
 	/* Y axis tick increments (uPlot picks the first that fits); default: decimal. */
 	yIncrs?: number[];
 	layers: (win: TimeWindow) => Layer[];
+	/* Compare overlay (the shifted window, `<key>~cmp` columns); default: one per keyed layer. */
+	overlay?: (win: TimeWindow) => Layer[];
+}
+
+/* A shaded span on the time axis with its explanation (an anomaly from the history API). */
+export interface Marker {
+	start: number;
+	end: number;
+	text: string;
+}
+
+/* What every chart shares: the cursor, and drag-to-zoom. */
+export interface ChartHooks {
+	onZoom?: (fromMs: number, toMs: number) => void;
+}
+
+/* Default overlay: the shifted twin of every layer that is one window column. */
+export function defaultOverlay(layers: Layer[], win: TimeWindow): Layer[] {
+	const out: Layer[] = [];
+	for (const l of layers)
+		if (l.key && win.has(`${l.key}~cmp`))
+			out.push({ label: `${l.label} ·`, color: l.color, values: win.column(`${l.key}~cmp`) });
+	return out;
 }
 
 export interface Theme {
@@ -63,11 +86,19 @@ export class ChartView {
 	private resizeObs: ResizeObserver;
 	private spanSec: number;
 	private hovering = false;
+	/* Fixed x range in seconds (history), or null: the newest `spanSec` (live). */
+	private xRange: [number, number] | null = null;
+	/* Label of the compare overlay ("yesterday"), or null for none. */
+	private compareLabel: string | null = null;
+	private markers: Marker[] = [];
+	private markerEls: HTMLElement[] = [];
+	private readonly hooks: ChartHooks;
 
-	constructor(el: HTMLElement, spec: ChartSpec, theme: Theme, spanMs: number) {
+	constructor(el: HTMLElement, spec: ChartSpec, theme: Theme, spanMs: number, hooks: ChartHooks = {}) {
 		this.el = el;
 		this.spec = spec;
 		this.theme = theme;
+		this.hooks = hooks;
 		this.spanSec = spanMs / 1000;
 		this.resizeObs = new ResizeObserver(() => this.resize());
 		this.resizeObs.observe(el);
@@ -82,17 +113,48 @@ export class ChartView {
 		return this.spec.id;
 	}
 
-	/* How many layers had at least one value at the last update. */
+	/* How many layers had at least one value at the last update, and how many are overlays. */
 	layersWithData = 0;
+	overlayCount = 0;
+
+	/* Live: the newest spanMs; history: [fromMs, toMs]. */
+	setRange(range: [number, number] | null, spanMs: number): void {
+		this.xRange = range ? [range[0] / 1000, range[1] / 1000] : null;
+		this.spanSec = spanMs / 1000;
+		this.signature = '';
+	}
+
+	get width(): number {
+		return this.plot?.width ?? Math.floor(this.el.clientWidth);
+	}
+
+	/* The window columns this chart draws (anomaly markers go where their series is). */
+	layerKeys(): string[] {
+		return this.raw.map((l) => l.key).filter((k): k is string => !!k);
+	}
+
+	setCompare(label: string | null): void {
+		this.compareLabel = label;
+	}
+
+	setMarkers(m: Marker[]): void {
+		this.markers = m;
+		this.plot?.redraw(false, false);
+	}
 
 	/* Rebuilds the data from the window and repaints; returns the number of points drawn. */
 	update(win: TimeWindow): number {
-		const layers = this.spec.layers(win);
-		this.layersWithData = layers.filter((l) => l.values.some((v) => v !== null && v !== undefined)).length;
+		const base = this.spec.layers(win);
+		this.layersWithData = base.filter((l) => l.values.some((v) => v !== null && v !== undefined)).length;
+		const over = this.compareLabel ?
+			(this.spec.overlay ? this.spec.overlay(win) : defaultOverlay(base, win))
+				.map((l) => ({ ...l, label: `${l.label.replace(/ ·$/, '')} (${this.compareLabel})` })) : [];
+		const layers = [...base, ...over];
+		this.overlayCount = over.length;
 		this.raw = layers;
-		const sig = layers.map((l) => l.label).join('|');
+		const sig = `${layers.map((l) => l.label).join('|')}#${this.xRange ? 'h' : 'l'}`;
 		const xs = win.ts.map((t) => t / 1000);
-		const ys = this.spec.stacked ? stack(layers.map((l) => l.values)) :
+		const ys = this.spec.stacked ? [...stack(base.map((l) => l.values)), ...over.map((l) => l.values)] :
 			layers.map((l) => l.values);
 		const data = [xs, ...ys] as uPlot.AlignedData;
 		if (sig !== this.signature || !this.plot) {
@@ -114,6 +176,37 @@ export class ChartView {
 		if (!this.hovering)
 			this.showLatest();
 		return xs.length;
+	}
+
+	/* Anomalies: a shaded band on the plot and, over it, an element whose title explains it. */
+	private drawMarkers(u: uPlot): void {
+		for (const el of this.markerEls)
+			el.remove();
+		this.markerEls = [];
+		if (!this.markers.length)
+			return;
+		const ctx = u.ctx;
+		const { left, top, width, height } = u.bbox;
+		const dpr = window.devicePixelRatio || 1;
+		ctx.save();
+		ctx.fillStyle = 'rgba(239,68,68,0.14)';
+		for (const m of this.markers) {
+			const x0 = Math.max(left, u.valToPos(m.start / 1000, 'x', true));
+			const x1 = Math.min(left + width, u.valToPos(m.end / 1000, 'x', true));
+			if (x1 < left || x0 > left + width)
+				continue;
+			const w = Math.max(2 * dpr, x1 - x0);
+			ctx.fillRect(x0, top, w, height);
+			const el = document.createElement('div');
+			el.className = 'anomaly';
+			el.dataset.testid = 'anomaly-marker';
+			el.title = m.text;
+			el.style.left = `${(x0 - left) / dpr}px`;
+			el.style.width = `${Math.max(6, w / dpr)}px`;
+			u.over.appendChild(el);
+			this.markerEls.push(el);
+		}
+		ctx.restore();
 	}
 
 	/* Without a cursor on the chart, the legend shows the newest values. */
@@ -153,7 +246,9 @@ export class ChartView {
 			return raw === null || raw === undefined ? '–' : fmt(raw);
 		};
 		const series: uPlot.Series[] = [{ value: (_u, v) => (v === null ? '–' : clock(v)) }];
+		const nBase = layers.length - this.overlayCount;
 		layers.forEach((l, i) => {
+			const isOverlay = i >= nBase;
 			const s: uPlot.Series = {
 				label: l.label,
 				stroke: l.color,
@@ -162,7 +257,12 @@ export class ChartView {
 				value: legendValue,
 			};
 			/* Stacked layers are areas only: the edge of a layer that is 0 would hide the one below. */
-			if (spec.stacked) {
+			if (isOverlay) {
+				s.spanGaps = true;
+				s.stroke = alpha(l.color, 0.9);
+				s.dash = [3, 3];
+				s.width = 1.25;
+			} else if (spec.stacked) {
 				s.fill = alpha(l.color, 0.75);
 				s.width = 0;
 			}
@@ -174,7 +274,7 @@ export class ChartView {
 		});
 		const bands: uPlot.Band[] = [];
 		if (spec.stacked)
-			for (let i = 2; i <= layers.length; i++)
+			for (let i = 2; i <= nBase; i++)
 				bands.push({ series: [i, i - 1] });
 		const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => ({
 			stroke: theme.muted,
@@ -191,11 +291,26 @@ export class ChartView {
 			bands,
 			/* A legend for dozens of cores would be taller than the plot: above 16 series, none. */
 			legend: { live: true, show: layers.length <= MAX_LEGEND },
-			cursor: { drag: { x: false, y: false }, points: { size: 6 } },
+			cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 6 },
+				sync: { key: 'perfwatch', setSeries: false } },
+			hooks: {
+				setSelect: [(u) => {
+					const sel = u.select;
+					if (sel.width > 4 && this.hooks.onZoom) {
+						const a = u.posToVal(sel.left, 'x');
+						const b = u.posToVal(sel.left + sel.width, 'x');
+						this.hooks.onZoom(a * 1000, b * 1000);
+					}
+					u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+				}],
+				draw: [(u) => this.drawMarkers(u)],
+			},
 			scales: {
 				x: {
 					time: true,
 					range: (_u, _min, max) => {
+						if (this.xRange)
+							return this.xRange;
 						const end = max ?? Date.now() / 1000;
 						return [end - span, end];
 					},
@@ -206,7 +321,13 @@ export class ChartView {
 				},
 			},
 			axes: [
-				axis({ space: 70, values: (_u, splits) => splits.map(clock) }),
+				axis({ space: 70, values: (_u, splits) => splits.map((v) => {
+					const sp = this.xRange ? this.xRange[1] - this.xRange[0] : span;
+					if (sp <= 36 * 3600)
+						return clock(v);
+					const d = new Date(v * 1000);
+					return `${d.getMonth() + 1}/${d.getDate()} ${clock(v).slice(0, 5)}`;
+				}) }),
 				axis({
 					size: 64,
 					values: (_u, splits) => splits.map(spec.axisFmt ?? fmt),

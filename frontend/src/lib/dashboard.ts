@@ -14,7 +14,10 @@ import { drawSparkline, Heatmap } from './canvasViews';
 import type { Column } from './window';
 import { LiveConnection, type LiveState } from './live';
 import { tilesFromFrame, windowCores, type Tiles } from './shape';
-import { ChartView, readTheme, type ChartSpec } from './chartView';
+import { ChartView, readTheme, type ChartSpec, type Marker } from './chartView';
+import { catalogue, loadAnomalies, loadCompare, loadHistory, namedRange, panelSeries, rangeFromUrl,
+	rangeToSearch, type Anomaly, type CompareStat, type Range, type RangeName } from './history';
+import { compareSeries, type DeltaRow } from './compare';
 import { TimeWindow } from './window';
 
 export const SPAN_MS = 5 * 60 * 1000;
@@ -104,6 +107,19 @@ export interface DashState {
 	/* perf.reasons and perf.why of the newest frame: why a hardware metric is null. */
 	hwReasons: Record<string, string>;
 	hwWhy: Record<string, string>;
+	range: RangeName;
+	rangeFrom: number;
+	rangeTo: number;
+	/* "Loading history 2/5" while a range loads, else null. */
+	loading: string | null;
+	/* Tier and bucket width the API chose for the range (raw / 1m / 1h). */
+	tier: string;
+	stepS: number;
+	compare: '' | '1d' | '7d';
+	deltas: Record<string, DeltaRow[]>;
+	anomalies: Anomaly[];
+	/* Milliseconds from choosing a range to its charts painted. */
+	rangeMs: number;
 }
 
 export class Dashboard {
@@ -134,7 +150,23 @@ export class Dashboard {
 		cores: 0,
 		hwReasons: {},
 		hwWhy: {},
+		range: 'live',
+		rangeFrom: 0,
+		rangeTo: 0,
+		loading: null,
+		tier: '',
+		stepS: 0,
+		compare: '',
+		deltas: {},
+		anomalies: [],
+		rangeMs: 0,
 	}) as DashState;
+
+	/* Everything a range other than live shows (one column per series, up to 2,000 points). */
+	readonly hist = new TimeWindow(3 * 366 * 24 * 3600e3, 40000);
+	private range: Range = { name: 'live', from: 0, to: 0 };
+	private loadGen = 0;
+	private rangeT0 = 0;
 
 	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
 	private config: ApiConfig | null = null;
@@ -161,7 +193,152 @@ export class Dashboard {
 
 	/* Binds a chart spec to an element; call before start(). */
 	attach(el: HTMLElement, spec: ChartSpec): void {
-		this.charts.push(new ChartView(el, spec, readTheme(document.documentElement), SPAN_MS));
+		this.charts.push(new ChartView(el, spec, readTheme(document.documentElement), SPAN_MS, {
+			onZoom: (a, b) => this.setRange({ name: 'custom', from: Math.round(a), to: Math.round(b) }),
+		}));
+	}
+
+	/* The window the charts draw: live frames, or the loaded range. */
+	private get view(): TimeWindow {
+		return this.range.name === 'live' ? this.win : this.hist;
+	}
+
+	/* Shows a range (live, 1 h … 7 d, custom) and writes it into the URL. */
+	setRange(r: Range): void {
+		this.range = r;
+		this.state.range = r.name;
+		this.state.rangeFrom = r.from;
+		this.state.rangeTo = r.to;
+		history.replaceState(null, '', `${location.pathname}${rangeToSearch(location.search, r)}${location.hash}`);
+		const live = r.name === 'live';
+		for (const c of this.charts)
+			c.setRange(live ? null : [r.from, r.to], live ? SPAN_MS : r.to - r.from);
+		this.rangeT0 = performance.now();
+		this.hist.clear();
+		this.state.deltas = {};
+		this.state.anomalies = [];
+		for (const c of this.charts)
+			c.setMarkers([]);
+		if (live) {
+			this.state.loading = null;
+			this.loadGen++;
+			if (this.state.compare)
+				void this.loadCompareOnly();
+			this.scheduleDraw();
+			return;
+		}
+		void this.loadRange();
+	}
+
+	selectRange(name: RangeName): void {
+		this.setRange(namedRange(name, Date.now()));
+	}
+
+	setCompare(offset: '' | '1d' | '7d'): void {
+		this.state.compare = offset;
+		const u = new URL(location.href);
+		if (offset)
+			u.searchParams.set('compare', offset);
+		else
+			u.searchParams.delete('compare');
+		history.replaceState(null, '', u);
+		const label = offset === '1d' ? 'yesterday' : offset === '7d' ? 'last week' : null;
+		for (const c of this.charts)
+			c.setCompare(label);
+		this.state.deltas = {};
+		for (const k of this.view.keys())
+			if (k.endsWith('~cmp'))
+				this.view.dropKey(k);
+		if (offset)
+			void this.loadCompareOnly();
+		this.scheduleDraw();
+	}
+
+	private pointsWanted(): number {
+		return Math.min(2000, Math.max(200, Math.round((this.charts[0]?.width ?? 600))));
+	}
+
+	private async loadRange(): Promise<void> {
+		const gen = ++this.loadGen;
+		const r = this.range;
+		const f = this.latest;
+		if (!f) {
+			this.state.loading = 'Waiting for the first frame…';
+			return;
+		}
+		const host = this.config?.host || undefined;
+		try {
+			this.state.loading = 'Loading history…';
+			const known = await catalogue(host);
+			const names = panelSeries(f).filter((n) => known.has(n));
+			const res = await loadHistory(this.hist, names, r, this.pointsWanted(), host, (d, n) => {
+				if (gen === this.loadGen) {
+					this.state.loading = `Loading history ${d}/${n}`;
+					this.scheduleDraw();
+				}
+			});
+			if (gen !== this.loadGen)
+				return;
+			this.state.tier = res.tier;
+			this.state.stepS = res.stepS;
+			this.state.loading = null;
+			this.apiOk();
+			this.scheduleDraw();
+			await this.loadCompareOnly(gen, known);
+		} catch (e) {
+			if (gen === this.loadGen) {
+				this.state.loading = null;
+				this.apiFailed(e);
+			}
+		}
+	}
+
+	/* The compare overlay, its per-panel deltas, and anomaly markers for the range shown. */
+	private async loadCompareOnly(gen = this.loadGen, known?: Set<string>): Promise<void> {
+		const f = this.latest;
+		if (!f)
+			return;
+		const host = this.config?.host || undefined;
+		const r = this.range.name === 'live' ? { name: 'live' as const, from: Date.now() - SPAN_MS, to: Date.now() } : this.range;
+		try {
+			known ??= await catalogue(host);
+			const wanted = compareSeries(f).filter((x) => known!.has(x.name));
+			const names = wanted.map((x) => x.name);
+			if (!names.length)
+				return;
+			const [stats, anomalies] = await Promise.all([
+				this.state.compare ? loadCompare(this.view, names, r, this.state.compare, this.pointsWanted(), host) :
+					Promise.resolve([] as CompareStat[]),
+				loadAnomalies(names, r, host),
+			]);
+			if (gen !== this.loadGen)
+				return;
+			const deltas: Record<string, DeltaRow[]> = {};
+			for (const w of wanted) {
+				const st = stats.find((x) => x.series === w.name);
+				if (!st)
+					continue;
+				(deltas[w.panel] ??= []).push({ ...st, label: w.label, fmt: w.fmt });
+			}
+			this.state.deltas = deltas;
+			this.state.anomalies = anomalies;
+			const markers = new Map<string, Marker[]>();
+			for (const a of anomalies) {
+				const key = wanted.find((x) => x.name === a.series)?.key;
+				if (!key)
+					continue;
+				const fmt = wanted.find((x) => x.name === a.series)?.fmt ?? String;
+				const when = (t: number) => new Date(t).toLocaleString([], { hour12: false });
+				(markers.get(key) ?? markers.set(key, []).get(key)!).push({ start: a.start, end: a.end,
+					text: `${a.series}: ${a.rule === 'band' ? 'outside its usual band' : 'level shift'} from ${when(a.start)} to ${when(a.end)}; peak ${a.peak === null ? '–' : fmt(a.peak)}, baseline ${a.baseline === null ? '–' : fmt(a.baseline)}${a.score === null ? '' : `, score ${a.score.toFixed(1)}`}` });
+			}
+			for (const c of this.charts)
+				c.setMarkers(c.layerKeys().flatMap((k) => markers.get(k) ?? []));
+			this.scheduleDraw();
+		} catch (e) {
+			if (gen === this.loadGen)
+				this.apiFailed(e);
+		}
 	}
 
 	start(): void {
@@ -266,6 +443,13 @@ export class Dashboard {
 		void this.loadHw();
 		await this.backfill(true);
 		this.initialDone = true;
+		/* A shared link: the range and compare state of the URL. */
+		const r = rangeFromUrl(location.search, Date.now());
+		const cmp = new URLSearchParams(location.search).get('compare');
+		if (cmp === '1d' || cmp === '7d')
+			this.setCompare(cmp);
+		if (r.name !== 'live')
+			this.setRange(r);
 	}
 
 	/* The collector's capability report: kernel, and why counters are missing and how to fix it. */
@@ -435,18 +619,22 @@ export class Dashboard {
 		let points = 0;
 		const layers: Record<string, number> = {};
 		for (const c of this.charts) {
-			if (this.win.length === 0)
+			if (this.view.length === 0)
 				c.clear();
 			else
-				points = Math.max(points, c.update(this.win));
+				points = Math.max(points, c.update(this.view));
 			layers[c.id] = c.layersWithData;
 		}
 		for (const sp of this.sparks)
 			drawSparkline(sp.el, sp.values(this.win), sp.color);
 		if (this.heatmap) {
 			const cores = windowCores(this.win);
-			this.heatmap.draw({ ts: this.win.ts, rows: coreMatrix(this.win, cores), cores,
-				spanMs: SPAN_MS, textColor: readTheme(document.documentElement).muted });
+			const v = this.view;
+			const live = this.range.name === 'live';
+			this.heatmap.draw({ ts: v.ts, rows: coreMatrix(v, cores), cores,
+				spanMs: live ? SPAN_MS : this.range.to - this.range.from,
+				end: live ? undefined : this.range.to,
+				textColor: readTheme(document.documentElement).muted });
 			this.state.cores = cores.length;
 		}
 		if (JSON.stringify(layers) !== JSON.stringify(this.state.chartLayers))
@@ -468,6 +656,13 @@ export class Dashboard {
 		this.state.points = points;
 		this.state.paintedTs = this.win.lastTs;
 		this.state.firstTs = this.win.firstTs;
+		if (this.range.name !== 'live' && !this.state.loading && this.rangeT0) {
+			const t0 = this.rangeT0;
+			this.rangeT0 = 0;
+			queueMicrotask(() => {
+				this.state.rangeMs = Math.round(performance.now() - t0);
+			});
+		}
 		this.state.paints++;
 		/* uPlot paints in a microtask queued by setData: this one runs after those. */
 		queueMicrotask(() => {

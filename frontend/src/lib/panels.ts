@@ -18,7 +18,7 @@ export function windowInstances(win: TimeWindow, metric: string): string[] {
 	const pre = `${metric}@`;
 	const out: string[] = [];
 	for (const k of win.keys())
-		if (k.startsWith(pre))
+		if (k.startsWith(pre) && !k.endsWith('~cmp'))
 			out.push(k.slice(pre.length));
 	return out.sort();
 }
@@ -64,8 +64,8 @@ export function activeIfaces(win: TimeWindow, max = 4): string[] {
 export function netLayers(win: TimeWindow): Layer[] {
 	const out: Layer[] = [];
 	activeIfaces(win).forEach((i, n) => {
-		out.push({ label: `${i} rx`, color: coreColor(2 * n), values: win.column(`net.rx_bytes_per_s@${i}`) });
-		out.push({ label: `${i} tx`, color: coreColor(2 * n + 1), values: win.column(`net.tx_bytes_per_s@${i}`) });
+		out.push({ label: `${i} rx`, color: coreColor(2 * n), values: win.column(`net.rx_bytes_per_s@${i}`), key: `net.rx_bytes_per_s@${i}` });
+		out.push({ label: `${i} tx`, color: coreColor(2 * n + 1), values: win.column(`net.tx_bytes_per_s@${i}`), key: `net.tx_bytes_per_s@${i}` });
 	});
 	return out;
 }
@@ -84,8 +84,8 @@ export function netErrorLayers(win: TimeWindow): Layer[] {
 function perDevice(win: TimeWindow, a: string, b: string, la: string, lb: string): Layer[] {
 	const out: Layer[] = [];
 	windowInstances(win, `disk.${a}`).forEach((d, n) => {
-		out.push({ label: `${d} ${la}`, color: coreColor(2 * n), values: win.column(`disk.${a}@${d}`) });
-		out.push({ label: `${d} ${lb}`, color: coreColor(2 * n + 1), values: win.column(`disk.${b}@${d}`) });
+		out.push({ label: `${d} ${la}`, color: coreColor(2 * n), values: win.column(`disk.${a}@${d}`), key: `disk.${a}@${d}` });
+		out.push({ label: `${d} ${lb}`, color: coreColor(2 * n + 1), values: win.column(`disk.${b}@${d}`), key: `disk.${b}@${d}` });
 	});
 	return out;
 }
@@ -99,7 +99,7 @@ export const diskAwaitLayers = (win: TimeWindow) =>
 
 export function diskUtilLayers(win: TimeWindow): Layer[] {
 	return windowInstances(win, 'disk.util_pct').map((d, n) => ({
-		label: d, color: coreColor(n), values: win.column(`disk.util_pct@${d}`),
+		label: d, color: coreColor(n), values: win.column(`disk.util_pct@${d}`), key: `disk.util_pct@${d}`,
 	}));
 }
 
@@ -109,53 +109,53 @@ export function pressureLayers(win: TimeWindow): Layer[] {
 	const out: Layer[] = [];
 	for (const r of windowInstances(win, 'pressure.some_avg10')) {
 		const color = PSI_COLORS[r] ?? '#64748b';
-		out.push({ label: `${r} some`, color, values: win.column(`pressure.some_avg10@${r}`) });
+		out.push({ label: `${r} some`, color, values: win.column(`pressure.some_avg10@${r}`), key: `pressure.some_avg10@${r}` });
 		if (win.latest(`pressure.full_avg10@${r}`) !== null)
-			out.push({ label: `${r} full`, color, values: win.column(`pressure.full_avg10@${r}`) });
+			out.push({ label: `${r} full`, color, values: win.column(`pressure.full_avg10@${r}`), key: `pressure.full_avg10@${r}` });
 	}
 	return out;
 }
 
 export function faultLayers(win: TimeWindow): Layer[] {
 	return [
-		{ label: 'minor', color: '#3b82f6', values: win.column('vmstat.minor_faults_per_s') },
-		{ label: 'major', color: '#ef4444', values: win.column('vmstat.major_faults_per_s') },
+		{ label: 'minor', color: '#3b82f6', values: win.column('vmstat.minor_faults_per_s'), key: 'vmstat.minor_faults_per_s' },
+		{ label: 'major', color: '#ef4444', values: win.column('vmstat.major_faults_per_s'), key: 'vmstat.major_faults_per_s' },
 	];
 }
 
 export function pagingLayers(win: TimeWindow): Layer[] {
 	return [
-		{ label: 'page in', color: '#3b82f6', values: win.column('vmstat.page_in_kb_per_s') },
-		{ label: 'page out', color: '#10b981', values: win.column('vmstat.page_out_kb_per_s') },
-		{ label: 'swap in', color: '#f59e0b', values: win.column('vmstat.swap_in_pages_per_s') },
-		{ label: 'swap out', color: '#ef4444', values: win.column('vmstat.swap_out_pages_per_s') },
+		{ label: 'page in', color: '#3b82f6', values: win.column('vmstat.page_in_kb_per_s'), key: 'vmstat.page_in_kb_per_s' },
+		{ label: 'page out', color: '#10b981', values: win.column('vmstat.page_out_kb_per_s'), key: 'vmstat.page_out_kb_per_s' },
+		{ label: 'swap in', color: '#f59e0b', values: win.column('vmstat.swap_in_pages_per_s'), key: 'vmstat.swap_in_pages_per_s' },
+		{ label: 'swap out', color: '#ef4444', values: win.column('vmstat.swap_out_pages_per_s'), key: 'vmstat.swap_out_pages_per_s' },
 	];
 }
 
 export function hwLayers(win: TimeWindow): Layer[] {
 	return [
-		{ label: 'IPC', color: '#3b82f6', values: win.column('hw.ipc@total') },
+		{ label: 'IPC', color: '#3b82f6', values: win.column('hw.ipc@total'), key: 'hw.ipc@total' },
 	];
 }
 
 export function hwPctLayers(win: TimeWindow): Layer[] {
 	return [
-		{ label: 'LLC miss', color: '#ef4444', values: win.column('hw.llc_miss_pct@total') },
-		{ label: 'L1D hit', color: '#10b981', values: win.column('hw.l1d_hit_pct@total') },
-		{ label: 'branch miss', color: '#f59e0b', values: win.column('hw.branch_miss_pct@total') },
+		{ label: 'LLC miss', color: '#ef4444', values: win.column('hw.llc_miss_pct@total'), key: 'hw.llc_miss_pct@total' },
+		{ label: 'L1D hit', color: '#10b981', values: win.column('hw.l1d_hit_pct@total'), key: 'hw.l1d_hit_pct@total' },
+		{ label: 'branch miss', color: '#f59e0b', values: win.column('hw.branch_miss_pct@total'), key: 'hw.branch_miss_pct@total' },
 	];
 }
 
 export function membwLayers(win: TimeWindow): Layer[] {
 	return [
-		{ label: 'read', color: '#3b82f6', values: win.column('membw.read_gbs') },
-		{ label: 'write', color: '#f59e0b', values: win.column('membw.write_gbs') },
+		{ label: 'read', color: '#3b82f6', values: win.column('membw.read_gbs'), key: 'membw.read_gbs' },
+		{ label: 'write', color: '#f59e0b', values: win.column('membw.write_gbs'), key: 'membw.write_gbs' },
 	];
 }
 
 export function tempLayers(win: TimeWindow): Layer[] {
 	return windowInstances(win, 'thermal.temp_celsius').map((s, n) => ({
-		label: s, color: coreColor(n), values: win.column(`thermal.temp_celsius@${s}`),
+		label: s, color: coreColor(n), values: win.column(`thermal.temp_celsius@${s}`), key: `thermal.temp_celsius@${s}`,
 	}));
 }
 

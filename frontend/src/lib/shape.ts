@@ -47,6 +47,8 @@ export interface Layer {
 	label: string;
 	color: string;
 	values: Column;
+	/* The window column the values are (when they are one): compare overlays use `<key>~cmp`. */
+	key?: string;
 }
 
 const TOTAL = '@total';
@@ -55,10 +57,10 @@ const TOTAL = '@total';
 export function cpuStateLayers(win: TimeWindow): Layer[] {
 	const c = (s: string) => win.column(`cpu.${s}${TOTAL}`);
 	return [
-		{ label: 'user', color: '#3b82f6', values: c('usr') },
+		{ label: 'user', color: '#3b82f6', values: c('usr'), key: `cpu.usr${TOTAL}` },
 		{ label: 'nice', color: '#06b6d4', values: c('nice') },
-		{ label: 'system', color: '#ef4444', values: c('sys') },
-		{ label: 'iowait', color: '#f59e0b', values: c('iowait') },
+		{ label: 'system', color: '#ef4444', values: c('sys'), key: `cpu.sys${TOTAL}` },
+		{ label: 'iowait', color: '#f59e0b', values: c('iowait'), key: `cpu.iowait${TOTAL}` },
 		{ label: 'irq+softirq', color: '#a855f7', values: combine([c('irq'), c('softirq')], sum) },
 		{ label: 'steal', color: '#64748b', values: c('steal') },
 		{ label: 'guest', color: '#10b981',
@@ -114,7 +116,7 @@ export function memLayers(win: TimeWindow): Layer[] {
 
 export function loadLayers(win: TimeWindow): Layer[] {
 	return [
-		{ label: '1 min', color: '#3b82f6', values: win.column('load.load1') },
+		{ label: '1 min', color: '#3b82f6', values: win.column('load.load1'), key: 'load.load1' },
 		{ label: '5 min', color: '#f59e0b', values: win.column('load.load5') },
 		{ label: '15 min', color: '#a855f7', values: win.column('load.load15') },
 	];

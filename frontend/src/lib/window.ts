@@ -94,6 +94,11 @@ export class TimeWindow {
 			c.splice(0, drop);
 	}
 
+	/* Forgets one series (its column). */
+	dropKey(key: string): void {
+		this.cols.delete(key);
+	}
+
 	clear(): void {
 		this.tsCol = [];
 		this.cols.clear();
