@@ -73,11 +73,14 @@ cleanup() {
 		echo "down_s $(secs $(($(now_ms) - t0)))" >>"$ART/summary.txt"
 		if [ "$KEEP" != 1 ]; then
 			docker rmi perfwatch-{db,migrate,collector,api}:"$TAG" >/dev/null 2>&1
-			[ "$base_made" = 1 ] && docker rmi debian:bookworm-slim >/dev/null 2>&1
+			# The build stages' images (untagged once built) this run left, not older ones.
+			dangling=$(comm -13 <(echo "$images_before") \
+				<(docker images -q --no-trunc -f dangling=true | sort))
+			[ -n "$dangling" ] && docker rmi $dangling >/dev/null 2>&1
 		fi
-		# The build stages' images (untagged once built) that this run left: not the ones before.
-		dangling=$(comm -13 <(echo "$images_before") <(docker images -q --no-trunc -f dangling=true | sort))
-		[ -n "$dangling" ] && docker rmi $dangling >/dev/null 2>&1
+	fi
+	if [ "$KEEP" != 1 ] && [ "$base_made" = 1 ]; then
+		docker rmi debian:bookworm-slim >/dev/null 2>&1
 	fi
 	[ -n "$snapshot" ] && rm -rf "$snapshot"
 	if [ "$engine_started" = 1 ]; then
