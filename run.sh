@@ -121,6 +121,7 @@ start_services() {
 	(exec setsid "$COLLECTOR" --db "$(conninfo perfwatch_collector)" --spool-dir "$STATE/spool") >>"$LOGS/collector.log" 2>&1 &
 	echo $! >"$RUN/collector.pid"
 	pw_owner_prefix
+	API_LOG_START=$(stat -c %s "$LOGS/api.log" 2>/dev/null || echo 0)
 	(exec setsid "${PW_AS_OWNER[@]}" "$API" --db "$(conninfo perfwatch_api)" \
 		--http-addr "$HTTP_ADDR" --http-port "$HTTP_PORT" --ws-port "$WS_PORT" \
 		--static-dir "$PW_ROOT/frontend/dist") >>"$LOGS/api.log" 2>&1 &
@@ -146,9 +147,17 @@ wait_healthy() {
 }
 
 announce() {
+	local log
 	pw_say "PerfWatch is running: http://$HTTP_ADDR:$HTTP_PORT/"
-	# The API server prints the first login (user and generated password) once, in its log.
-	grep -iE 'login|password' "$LOGS/api.log" | tail -n 3 >&2 || true
+	# This start's lines only: a generated first password is printed once, at the first start.
+	log=$(tail -c +"$((${API_LOG_START:-0} + 1))" "$LOGS/api.log" 2>/dev/null || true)
+	if grep -q "first login: user '.*', password" <<<"$log"; then
+		pw_say "login: $(grep -o "user '.*', password '[^']*'" <<<"$log" | head -n 1) (shown once)"
+	elif [ -n "${PERFWATCH_ADMIN_PASSWORD:-}" ] && ! grep -q 'PERFWATCH_ADMIN_PASSWORD ignored' <<<"$log"; then
+		pw_say "login: user '${PERFWATCH_ADMIN_USER:-admin}' with the password you set (PERFWATCH_ADMIN_PASSWORD)"
+	else
+		pw_say "login: the user and password from the first start (reset one: $API user passwd NAME --db \"$(conninfo perfwatch_api)\")"
+	fi
 	echo "logs: $LOGS   stop: ./run.sh stop   status: ./run.sh status" >&2
 }
 

@@ -11,6 +11,7 @@
  * The API server's first admin gets a random password (stack.admin); the harness logs in once:
  *   await stack.fetch('/api/v1/latest')      fetch with the session cookie (stack.cookie)
  *   new WebSocket(stack.wsUrl, stack.wsOptions())   cookie and Origin for the upgrade
+ *   stack.token                              an API token of the admin (Authorization: Bearer)
  */
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -186,6 +187,7 @@ class Stack {
 		this.stopped = false;
 		this.admin = { user: 'admin', password: crypto.randomBytes(18).toString('base64url') };
 		this.cookie = null;
+		this.token = null;
 		live.add(this);
 	}
 
@@ -285,7 +287,7 @@ class Stack {
 			await this.login();
 	}
 
-	/* Logs in as the first admin and keeps the session cookie in this.cookie. */
+	/* Logs in as the first admin: the session cookie in this.cookie, an API token in this.token. */
 	async login() {
 		const res = await fetch(`${this.httpUrl}/api/v1/auth/login`, {
 			method: 'POST',
@@ -296,6 +298,14 @@ class Stack {
 		if (res.status !== 200 || !setCookie)
 			throw new Error(`login as ${this.admin.user} failed: ${res.status} ${await res.text()}`);
 		this.cookie = setCookie.split(';')[0];
+		const tok = await this.fetch('/api/v1/auth/tokens/create', {
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json', Origin: this.httpUrl },
+			body: JSON.stringify({ name: 'harness' }),
+		});
+		if (tok.status !== 201)
+			throw new Error(`creating an API token failed: ${tok.status} ${await tok.text()}`);
+		this.token = (await tok.json()).token;
 		return this.cookie;
 	}
 
