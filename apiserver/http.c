@@ -117,6 +117,19 @@ http_method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* On every answer: no framing by other sites (clickjacking of the login form), no MIME
+ * sniffing, no Referer with our URLs. */
+static void
+http_security_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(out, "X-Frame-Options", "DENY");
+	evhttp_add_header(out, "Content-Security-Policy", "frame-ancestors 'none'");
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+}
+
 static void
 http_dispatch(struct evhttp_request *req, void *arg)
 {
@@ -126,6 +139,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const struct http_route *route;
 
+	http_security_headers(req);
 	if (strlen(evhttp_request_get_uri(req)) > HTTP_MAX_URI) {
 		http_reply_error(req, 414, "request target longer than %d bytes", HTTP_MAX_URI);
 		return;

@@ -43,6 +43,7 @@ struct reply {
 	char ctype[128];
 	char allow[64];
 	char www_auth[64];
+	char frame[16];
 };
 
 struct fixture {
@@ -170,6 +171,7 @@ on_reply(struct evhttp_request *req, void *arg)
 		copy_header(req, "Content-Type", r->ctype, sizeof(r->ctype));
 		copy_header(req, "Allow", r->allow, sizeof(r->allow));
 		copy_header(req, "WWW-Authenticate", r->www_auth, sizeof(r->www_auth));
+		copy_header(req, "X-Frame-Options", r->frame, sizeof(r->frame));
 	}
 	event_base_loopbreak(fx.api.base);
 }
@@ -260,6 +262,7 @@ START_TEST(test_http_routes_static_files)
 	r = request(EVHTTP_REQ_GET, "/");
 	ck_assert_int_eq(r->status, 200);
 	ck_assert_str_eq(r->ctype, "text/html; charset=utf-8");
+	ck_assert_str_eq(r->frame, "DENY");
 	ck_assert_str_eq(r->body, "<!doctype html><title>pw</title>");
 	r = request(EVHTTP_REQ_GET, "/assets/app-1.js");
 	ck_assert_int_eq(r->status, 200);
