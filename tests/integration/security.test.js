@@ -91,6 +91,10 @@ test('without a credential every route is 401 and the WebSocket too; only /healt
 		assert.equal(r.status, 401, `${path}: ${r.text}`);
 	}
 	assert.equal((await call('/healthz')).status, 200);
+	const page = await fetch(`${stack.httpUrl}/`);
+	assert.equal(page.status, 200, 'the dashboard (and its login form) is served to anyone');
+	assert.equal(page.headers.get('x-frame-options'), 'DENY');
+	assert.equal(page.headers.get('content-security-policy'), "frame-ancestors 'none'");
 	assert.deepEqual(await openWs({}), { status: 401 });
 	assert.deepEqual(await openWs({ Authorization: `Bearer ${'0'.repeat(64)}` }), { status: 401 });
 	assert.deepEqual(await openWs({ Cookie: 'perfwatch_session=nope' }), { status: 401 });
