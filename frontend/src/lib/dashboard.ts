@@ -12,7 +12,14 @@ import { CPU_STATES, flattenFrame, frameCores, HW_FIELDS, LOAD_FIELDS, MEM_FIELD
 import { coreMatrix, extraTiles, type ExtraTiles } from './panels';
 import { drawSparkline, Heatmap } from './canvasViews';
 import type { Column } from './window';
-import { LiveConnection, type LiveState } from './live';
+import { LiveConnection, lastMessageAt, type LiveState } from './live';
+
+/*
+ * Measurements for bench/browser_bench.js, bounded: milliseconds from a WebSocket message to the
+ * end of the repaint that shows it (charts drawn to their canvases, tiles updated).
+ */
+export const perfStats = { tickMs: new Float64Array(4096), tickN: 0 };
+(globalThis as Record<string, unknown>).__perfwatch = perfStats;
 import { tilesFromFrame, windowCores, type Tiles } from './shape';
 import { ChartView, readTheme, type ChartSpec, type Marker } from './chartView';
 import { catalogue, loadAnomalies, loadCompare, loadHistory, namedRange, panelSeries, rangeFromUrl,
@@ -166,6 +173,7 @@ export class Dashboard {
 	readonly hist = new TimeWindow(3 * 366 * 24 * 3600e3, 40000);
 	private range: Range = { name: 'live', from: 0, to: 0 };
 	private loadGen = 0;
+	private markedFirst = false;
 	private rangeT0 = 0;
 
 	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
@@ -255,7 +263,9 @@ export class Dashboard {
 	}
 
 	private pointsWanted(): number {
-		return Math.min(2000, Math.max(200, Math.round((this.charts[0]?.width ?? 600))));
+		/* About one point per CSS pixel of the widest chart (its card may still be hidden). */
+		const w = Math.max(0, ...this.charts.map((c) => c.width));
+		return Math.min(2000, Math.max(200, Math.round(w || window.innerWidth / 2)));
 	}
 
 	private async loadRange(): Promise<void> {
@@ -272,10 +282,8 @@ export class Dashboard {
 			const known = await catalogue(host);
 			const names = panelSeries(f).filter((n) => known.has(n));
 			const res = await loadHistory(this.hist, names, r, this.pointsWanted(), host, (d, n) => {
-				if (gen === this.loadGen) {
+				if (gen === this.loadGen)
 					this.state.loading = `Loading history ${d}/${n}`;
-					this.scheduleDraw();
-				}
 			});
 			if (gen !== this.loadGen)
 				return;
@@ -441,15 +449,15 @@ export class Dashboard {
 			this.apiFailed(e);
 		}
 		void this.loadHw();
-		await this.backfill(true);
-		this.initialDone = true;
-		/* A shared link: the range and compare state of the URL. */
+		/* A shared link: the range and compare state of the URL, loaded before the live backfill. */
 		const r = rangeFromUrl(location.search, Date.now());
 		const cmp = new URLSearchParams(location.search).get('compare');
 		if (cmp === '1d' || cmp === '7d')
 			this.setCompare(cmp);
 		if (r.name !== 'live')
 			this.setRange(r);
+		await this.backfill(true);
+		this.initialDone = true;
 	}
 
 	/* The collector's capability report: kernel, and why counters are missing and how to fix it. */
@@ -517,7 +525,12 @@ export class Dashboard {
 			this.scheduleDraw();
 	}
 
+	/* performance.now() of the oldest message not yet painted, or 0. */
+	private unpaintedSince = 0;
+
 	private onFrame(f: Frame): void {
+		if (!this.unpaintedSince)
+			this.unpaintedSince = lastMessageAt || performance.now();
 		if (f.ref) {
 			void this.fetchRef();
 			return;
@@ -661,12 +674,24 @@ export class Dashboard {
 			this.rangeT0 = 0;
 			queueMicrotask(() => {
 				this.state.rangeMs = Math.round(performance.now() - t0);
+				performance.mark('pw-range-painted');
 			});
 		}
 		this.state.paints++;
 		/* uPlot paints in a microtask queued by setData: this one runs after those. */
+		const since = this.unpaintedSince;
+		this.unpaintedSince = 0;
 		queueMicrotask(() => {
-			this.state.drawMs = Math.round((performance.now() - t0) * 100) / 100;
+			const now = performance.now();
+			this.state.drawMs = Math.round((now - t0) * 100) / 100;
+			if (since) {
+				perfStats.tickMs[perfStats.tickN % perfStats.tickMs.length] = now - since;
+				perfStats.tickN++;
+			}
+			if (points > 0 && !this.markedFirst) {
+				this.markedFirst = true;
+				performance.mark('pw-first-chart');
+			}
 		});
 	}
 }

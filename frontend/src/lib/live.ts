@@ -6,6 +6,9 @@
  */
 
 import { parseFrame, type Frame } from './frame';
+
+/* performance.now() of the newest WebSocket message (for the paint-latency measurement). */
+export let lastMessageAt = 0;
 import { backoffMs } from './shape';
 
 export type LiveState = 'connecting' | 'live' | 'stale' | 'reconnecting' | 'offline';
@@ -106,6 +109,8 @@ export class LiveConnection {
 			this.hooks.onOpen(reconnect);
 		};
 		ws.onmessage = (ev: MessageEvent) => {
+			/* When the message arrived: the dashboard measures tick → painted from here. */
+			lastMessageAt = performance.now();
 			if (typeof ev.data !== 'string')
 				return;
 			const f = parseFrame(ev.data);
