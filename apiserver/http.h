@@ -56,13 +56,14 @@ void http_api_healthz(struct evhttp_request *req, struct api *api);
 void http_api_config(struct evhttp_request *req, struct api *api);
 void http_api_latest(struct evhttp_request *req, struct api *api);
 void http_api_query(struct evhttp_request *req, struct api *api);
-/* The auth routes and the access check every route passes through (http_auth.c). */
-void http_auth_login(struct evhttp_request *req, struct api *api);
-void http_auth_logout(struct evhttp_request *req, struct api *api);
-void http_auth_me(struct evhttp_request *req, struct api *api);
-void http_auth_tokens(struct evhttp_request *req, struct api *api);
-void http_auth_token_create(struct evhttp_request *req, struct api *api);
-void http_auth_token_revoke(struct evhttp_request *req, struct api *api);
+/* Session routes (http_session.c) and API token routes (http_tokens.c). */
+void http_session_login(struct evhttp_request *req, struct api *api);
+void http_session_logout(struct evhttp_request *req, struct api *api);
+void http_session_me(struct evhttp_request *req, struct api *api);
+void http_tokens_list(struct evhttp_request *req, struct api *api);
+void http_tokens_create(struct evhttp_request *req, struct api *api);
+void http_tokens_revoke(struct evhttp_request *req, struct api *api);
+/* The access check every route passes through (http_auth.c). */
 /*
  * Runs route's handler when the request may call it: its credential (session cookie or Bearer
  * token) is valid, checked against the cache or else the database, and a state-changing request
