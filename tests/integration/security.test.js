@@ -177,11 +177,15 @@ test('idle and absolute session timeouts, logout, expired and revoked tokens', a
 	const b = (await mk('expire-me')).body;
 	const bearer = (tok) => ({ Authorization: `Bearer ${tok}` });
 	assert.equal((await call('/api/v1/auth/me', { headers: bearer(a.token) })).status, 200);
+	const tokWs = await openWs(bearer(a.token));
+	assert.ok(tokWs.ws, `a token opens the WebSocket: ${JSON.stringify(tokWs)}`);
+	const tokWsClosed = closed(tokWs.ws, 8000);
 	const rv = await call('/api/v1/auth/tokens/revoke', { method: 'POST',
 		headers: { ...json, Origin: origin, Cookie: t.cookie }, body: JSON.stringify({ id: a.id }) });
 	assert.equal(rv.status, 200);
 	assert.equal((await call('/api/v1/auth/me', { headers: bearer(a.token) })).status, 401);
 	assert.deepEqual(await openWs(bearer(a.token)), { status: 401 });
+	assert.notEqual(await tokWsClosed, null, 'the revoked token\'s WebSocket is closed');
 	assert.equal((await call('/api/v1/auth/me', { headers: bearer(b.token) })).status, 200);
 	stack.psql(`UPDATE perfwatch_auth.api_tokens SET expires_at = now() - interval '1 second' WHERE id = ${b.id}`);
 	await sleep((IDLE_S / 2 + 1) * 1000);
