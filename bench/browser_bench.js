@@ -140,6 +140,7 @@ async function main() {
 			const bar = document.querySelector('[data-testid="rangebar"]').dataset;
 			return { range_painted_ms: m('pw-range-painted'), first_chart_ms: m('pw-first-chart'),
 				dom_content_loaded_ms: nav.domContentLoadedEventEnd, load_event_ms: nav.loadEventEnd,
+				long_task_list: early.map((t) => `${Math.round(t.start)}+${Math.round(t.ms)}`).join(' '),
 				long_tasks: early.length, longest_task_ms: early.reduce((a, t) => Math.max(a, t.ms), 0),
 				last_long_task_end_ms: lastEnd, points: Number(document.querySelector('[data-testid="dashboard"]').dataset.points),
 				range_text: document.querySelector('[data-testid="range-text"]').textContent, range_ms: Number(bar.rangeMs) };

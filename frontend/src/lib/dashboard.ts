@@ -174,6 +174,8 @@ export class Dashboard {
 	private range: Range = { name: 'live', from: 0, to: 0 };
 	private loadGen = 0;
 	private markedFirst = false;
+	/* A range other than live changed since the charts last drew it (live ticks do not change it). */
+	private histDirty = true;
 	private rangeT0 = 0;
 
 	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
@@ -232,7 +234,7 @@ export class Dashboard {
 			this.loadGen++;
 			if (this.state.compare)
 				void this.loadCompareOnly();
-			this.scheduleDraw();
+			this.redrawCharts();
 			return;
 		}
 		void this.loadRange();
@@ -259,7 +261,7 @@ export class Dashboard {
 				this.view.dropKey(k);
 		if (offset)
 			void this.loadCompareOnly();
-		this.scheduleDraw();
+		this.redrawCharts();
 	}
 
 	private pointsWanted(): number {
@@ -291,7 +293,7 @@ export class Dashboard {
 			this.state.stepS = res.stepS;
 			this.state.loading = null;
 			this.apiOk();
-			this.scheduleDraw();
+			this.redrawCharts();
 			await this.loadCompareOnly(gen, known);
 		} catch (e) {
 			if (gen === this.loadGen) {
@@ -342,7 +344,7 @@ export class Dashboard {
 			}
 			for (const c of this.charts)
 				c.setMarkers(c.layerKeys().flatMap((k) => markers.get(k) ?? []));
-			this.scheduleDraw();
+			this.redrawCharts();
 		} catch (e) {
 			if (gen === this.loadGen)
 				this.apiFailed(e);
@@ -437,7 +439,7 @@ export class Dashboard {
 		this.state.needLogin = true;
 		this.state.conn = 'offline';
 		this.state.connDetail = 'login required';
-		this.scheduleDraw();
+		this.redrawCharts();
 	}
 
 	private async initialLoad(): Promise<void> {
@@ -614,6 +616,12 @@ export class Dashboard {
 		const theme = readTheme(document.documentElement);
 		for (const c of this.charts)
 			c.setTheme(theme);
+		this.redrawCharts();
+	}
+
+	/* Repaint that includes the charts of a history range (live ticks only repaint tiles then). */
+	private redrawCharts(): void {
+		this.histDirty = true;
 		this.scheduleDraw();
 	}
 
@@ -629,18 +637,25 @@ export class Dashboard {
 
 	private draw(): void {
 		const t0 = performance.now();
-		let points = 0;
+		let points = this.state.points;
 		const layers: Record<string, number> = {};
-		for (const c of this.charts) {
-			if (this.view.length === 0)
-				c.clear();
-			else
-				points = Math.max(points, c.update(this.view));
-			layers[c.id] = c.layersWithData;
+		const charts = this.range.name === 'live' || this.histDirty;
+		this.histDirty = false;
+		if (charts) {
+			points = 0;
+			for (const c of this.charts) {
+				if (this.view.length === 0)
+					c.clear();
+				else
+					points = Math.max(points, c.update(this.view));
+				layers[c.id] = c.layersWithData;
+			}
+		} else {
+			Object.assign(layers, this.state.chartLayers);
 		}
 		for (const sp of this.sparks)
 			drawSparkline(sp.el, sp.values(this.win), sp.color);
-		if (this.heatmap) {
+		if (this.heatmap && charts) {
 			const cores = windowCores(this.win);
 			const v = this.view;
 			const live = this.range.name === 'live';
