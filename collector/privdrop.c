@@ -82,7 +82,7 @@ privdrop_apply(char *err, size_t errlen)
 		goto out;
 	}
 	log_info("capabilities dropped%s; no_new_privs set",
-		 kept ? " but CAP_DAC_OVERRIDE" : " (none were held)");
+		 kept ? " except CAP_DAC_OVERRIDE" : " (all of them)");
 	rc = 0;
 out:
 	cap_free(now);

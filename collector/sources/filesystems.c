@@ -321,6 +321,17 @@ filesystems_encode(void *state, json_t *frame)
 	for (size_t i = 0; i < st->ninst; i++)
 		if (st->inst[i].ok && filesystems_encode_one(rows, &st->inst[i]) != 0)
 			return -1;
+	/* Mounts listed but none readable (another root without access): say so, not "no disks". */
+	if (st->ninst > 0 && json_array_size(rows) == 0) {
+		json_object_del(frame, "fs");
+		return section_unavailable(
+			frame, "fs",
+			st->root[0] != '\0'
+				? "no mount is readable through <procfs>/1/root "
+				  "(the collector needs CAP_SYS_PTRACE to follow the host's "
+				  "root from a container)"
+				: "statvfs failed on every mount");
+	}
 	return 0;
 }
 
