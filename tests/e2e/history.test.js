@@ -117,6 +117,7 @@ describe('dashboard time ranges over seeded history', () => {
 		assert.ok(r.points >= 200, `the charts drew ${r.points} points of the day`);
 		const text = await page.locator('[data-testid="range-text"]').innerText();
 		assert.match(text, /tier/);
+		await page.mouse.move(2, 2);
 		await page.locator('[data-testid="panel-cpu"]').screenshot({ path: path.join(SHOTS, 'history-24h-cpu.png') });
 	});
 
@@ -184,9 +185,12 @@ describe('dashboard time ranges over seeded history', () => {
 		const marks = page.locator('[data-testid="chart-cpu"] [data-testid="anomaly-marker"]');
 		await waitUntil('anomaly markers', async () => (await marks.count()) > 0);
 		assert.match(await marks.first().getAttribute('title'), /cpu\.usr:total: .*peak/);
+		await page.mouse.move(2, 2);
 		await page.evaluate(() => window.scrollTo(0, 0));
 		await page.screenshot({ path: path.join(SHOTS, 'history-24h-compare.png') });
+		const unstick = await page.addStyleTag({ content: '.bar { position: static !important; }' });
 		await page.locator('[data-testid="panel-cpu"]').screenshot({ path: path.join(SHOTS, 'history-compare-cpu.png') });
+		await unstick.evaluate((el) => el.remove());
 	});
 
 	it('opens a shared link with its range, compare and panel', async () => {
