@@ -870,13 +870,16 @@ SET search_path = public, pg_temp
 SET max_parallel_workers_per_gather = 0
 SET jit = off
 AS $$
-	WITH cur AS (
-		-- Complete minutes only: the one being written has fewer samples than the baseline's.
+	-- One read of 1-minute averages for the fallback day, the 30 minutes before p_from and
+	-- the window; complete minutes only (the one being written has fewer samples).
+	WITH m AS MATERIALIZED (
 		SELECT q.series_id, q.ts, q.value AS v
-		FROM perfwatch_history_query(p_series, p_from - interval '30 minutes',
+		FROM perfwatch_history_query(p_series, p_from - interval '24 hours',
 					     least(p_to, date_bin('1 minute', now(), timestamptz 'epoch')),
-					     (extract(epoch FROM p_to - p_from) / 60)::integer + 31,
+					     (extract(epoch FROM p_to - p_from) / 60)::integer + 1441,
 					     'avg', 60) q),
+	cur AS (
+		SELECT m.series_id, m.ts, m.v FROM m WHERE m.ts >= p_from - interval '30 minutes'),
 	hist AS (
 		SELECT r.series_id, k.k,
 		       (floor(extract(epoch FROM r.bucket) / 3600))::bigint % 168 AS slot,
@@ -895,9 +898,7 @@ AS $$
 		FROM slot_med m JOIN hist h USING (series_id, slot)
 		WHERE m.weeks >= 2 GROUP BY 1, 2, 3),
 	day AS (
-		SELECT q.series_id, q.value AS v
-		FROM perfwatch_history_query(p_series, p_from - interval '24 hours', p_from, 1440,
-					     'avg', 60) q),
+		SELECT m.series_id, m.v FROM m WHERE m.ts < p_from),
 	day_med AS (
 		SELECT d.series_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.v) AS med
 		FROM day d GROUP BY 1),
@@ -928,15 +929,28 @@ AS $$
 		SELECT d.series_id,
 		       percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(d.d - m.md)) AS mad
 		FROM diffs d JOIN noise_med m USING (series_id) WHERE d.d IS NOT NULL GROUP BY 1),
-	halves AS (
+	-- Sums of the 30 rows before and the 30 rows from each row, from running sums (a sliding
+	-- avg() over float8 is recomputed frame by frame: 30 times the work).
+	running AS (
 		SELECT c.series_id, c.ts, c.v,
-		       avg(c.v) OVER (w ROWS BETWEEN 30 PRECEDING AND 1 PRECEDING) AS m_before,
-		       count(c.v) OVER (w ROWS BETWEEN 30 PRECEDING AND 1 PRECEDING) AS n_before,
-		       avg(c.v) OVER (w ROWS BETWEEN CURRENT ROW AND 29 FOLLOWING) AS m_after,
-		       count(c.v) OVER (w ROWS BETWEEN CURRENT ROW AND 29 FOLLOWING) AS n_after
-		FROM calm c WINDOW w AS (PARTITION BY c.series_id ORDER BY c.ts)),
+		       coalesce(sum(c.v) OVER w, 0) AS cs, count(c.v) OVER w AS cn,
+		       coalesce(sum(c.v) OVER wall, 0) AS cs_all, count(c.v) OVER wall AS cn_all
+		FROM calm c
+		WINDOW w AS (PARTITION BY c.series_id ORDER BY c.ts ROWS UNBOUNDED PRECEDING),
+		       wall AS (PARTITION BY c.series_id)),
+	halves AS (
+		SELECT r.series_id, r.ts, r.v,
+		       coalesce(lag(r.cs) OVER w, 0) - coalesce(lag(r.cs, 31) OVER w, 0) AS s_before,
+		       coalesce(lag(r.cn) OVER w, 0) - coalesce(lag(r.cn, 31) OVER w, 0) AS n_before,
+		       coalesce(lead(r.cs, 29) OVER w, r.cs_all) - coalesce(lag(r.cs) OVER w, 0)
+			       AS s_after,
+		       coalesce(lead(r.cn, 29) OVER w, r.cn_all) - coalesce(lag(r.cn) OVER w, 0)
+			       AS n_after
+		FROM running r WINDOW w AS (PARTITION BY r.series_id ORDER BY r.ts)),
 	deltas AS (
-		SELECT h.*, h.m_after - h.m_before AS delta
+		SELECT h.series_id, h.ts, h.v, h.n_before, h.n_after,
+		       h.s_before / h.n_before AS m_before,
+		       h.s_after / h.n_after - h.s_before / h.n_before AS delta
 		FROM halves h WHERE h.n_before >= 10 AND h.n_after >= 10),
 	shift AS (
 		SELECT d.series_id, d.ts, d.v, d.m_before AS med,
