@@ -31,9 +31,9 @@ const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* Resolves with the frames received on the WebSocket while `until()` is false. */
-function watchFrames(url, until, timeoutMs) {
+function watchFrames(stack, until, timeoutMs) {
 	return new Promise((resolve, reject) => {
-		const ws = new WebSocket(url);
+		const ws = new WebSocket(stack.wsUrl, stack.wsOptions());
 		const frames = [];
 		const timer = setTimeout(() => { ws.terminate(); reject(new Error(`only ${frames.length} frames`)); },
 			timeoutMs);
@@ -54,7 +54,7 @@ function watchFrames(url, until, timeoutMs) {
 }
 
 async function getJson(stack, p) {
-	const res = await fetch(`${stack.httpUrl}${p}`);
+	const res = await stack.fetch(p);
 	return { status: res.status, body: await res.json() };
 }
 
@@ -88,7 +88,7 @@ describe('on this machine', () => {
 		});
 		const exited = new Promise((r) => perf.on('exit', r));
 		await sleep(1500);
-		const frames = await watchFrames(stack.wsUrl, (fr) => fr.length >= 11, 30000);
+		const frames = await watchFrames(stack, (fr) => fr.length >= 11, 30000);
 		await sleep(300);
 		perf.kill('SIGINT');
 		await exited;
@@ -124,7 +124,7 @@ describe('on this machine', () => {
 	});
 
 	test('every hardware metric is null with the exact reason', { skip: HAS_CPU_PMU && 'this machine has a CPU PMU' }, async () => {
-		const [f] = await watchFrames(stack.wsUrl, (fr) => fr.length >= 1, 10000);
+		const [f] = await watchFrames(stack, (fr) => fr.length >= 1, 10000);
 		const pmus = fs.readdirSync('/sys/bus/event_source/devices').sort().join(' ');
 		assert.equal(f.perf.source, 'perf_event');
 		for (const k of HW_KEYS) {
@@ -239,7 +239,7 @@ describe('--perf-replay of the synthetic trace', () => {
 
 	before(async () => {
 		stack = await startStack({ name: 'hw-replay', interval: 1, collectorArgs: ['--perf-replay', TRACE] });
-		frames = await watchFrames(stack.wsUrl, (fr) => fr.length >= 5, 30000);
+		frames = await watchFrames(stack, (fr) => fr.length >= 5, 30000);
 	});
 	after(async () => { await stack?.stop(); });
 
