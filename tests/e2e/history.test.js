@@ -72,6 +72,7 @@ describe('dashboard time ranges over seeded history', () => {
 	let userDir;
 	const errors = [];
 	const compareUrls = [];
+	const trendUrls = [];
 
 	before(async () => {
 		ensureDashboardBuilt();
@@ -90,6 +91,8 @@ describe('dashboard time ranges over seeded history', () => {
 		page.on('request', (r) => {
 			if (r.url().includes('/api/v1/compare?'))
 				compareUrls.push(r.url());
+			if (r.url().includes('/api/v1/trends?'))
+				trendUrls.push(r.url());
 		});
 		await page.goto(stack.httpUrl, { waitUntil: 'load' });
 		await page.waitForSelector('[data-testid="login-form"]', { timeout: 15000 });
@@ -121,11 +124,40 @@ describe('dashboard time ranges over seeded history', () => {
 		await page.locator('[data-testid="panel-cpu"]').screenshot({ path: path.join(SHOTS, 'history-24h-cpu.png') });
 	});
 
+	it('draws the 24 h trend of each main series with the slope, interval and r² of /api/v1/trends', async () => {
+		const r = await rangeLoaded(page, '24h');
+		const cap = page.locator('[data-testid="chart-cpu"] [data-testid="trend"]');
+		await waitUntil('the CPU trend caption', async () => (await cap.count()) === 1);
+		const shown = await cap.evaluate((el) => ({ ...el.dataset, text: el.textContent }));
+		assert.equal(shown.series, 'cpu.usr:total');
+		/* The page's own request, asked again: the same window ending at the range's end. */
+		const url = trendUrls.filter((u) => u.includes('cpu.usr:total')).at(-1);
+		assert.ok(url, 'the page asked /api/v1/trends');
+		const u = new URL(url);
+		assert.equal(u.searchParams.get('window'), '1440m');
+		assert.equal(Number(u.searchParams.get('to')), Math.ceil(r.to));
+		const api = await apiGet(stack, `${u.pathname}${u.search}`);
+		assert.equal(api.window_s, 86400);
+		const t = api.trends.find((x) => x.series === 'cpu.usr:total');
+		assert.ok(t && Number.isFinite(t.slope_per_day) && t.points > 100, 'the API fits the seeded day');
+		assert.equal(Number(shown.slope), t.slope_per_day);
+		assert.equal(Number(shown.ci), t.ci95_per_day);
+		assert.equal(Number(shown.r2), t.r2);
+		const sign = t.slope_per_day > 0 ? '+' : t.slope_per_day < 0 ? '−' : '±';
+		assert.ok(shown.text.startsWith(`user: trend ${sign}${Math.abs(t.slope_per_day).toFixed(1)} %/day ±${t.ci95_per_day.toFixed(1)} %, r²=${t.r2.toFixed(2)}`),
+			`caption "${shown.text}" for slope ${t.slope_per_day}, ci ${t.ci95_per_day}, r² ${t.r2}`);
+		assert.equal(shown.text.endsWith('(not significant)'), !t.significant);
+		/* The legend names the dashed line with the same text. */
+		const legend = await page.locator('[data-testid="chart-cpu"] .u-legend').innerText();
+		assert.ok(legend.includes(shown.text.slice('user: '.length)), `legend: ${legend}`);
+	});
+
 	it('switches to 1 h and back to live', async () => {
 		await page.click('[data-testid="range-1h"]');
 		const r = await rangeLoaded(page, '1h');
 		assert.ok(Math.abs(r.to - r.from - 3600e3) < 1000);
 		assert.equal(new URL(r.url).searchParams.get('range'), '1h');
+		assert.equal(await page.locator('[data-testid="trend"]').count(), 0, 'no trend below 24 h');
 		await page.click('[data-testid="range-live"]');
 		const live = await waitUntil('live again', async () => {
 			const x = await readRange(page);

@@ -3,6 +3,7 @@
 import uPlot from 'uplot';
 import { stack, type Layer } from './shape';
 import type { TimeWindow } from './window';
+import { fmtTrend, trendColumn, type Trend } from './trend';
 
 export interface ChartSpec {
 	id: string;
@@ -92,6 +93,8 @@ export class ChartView {
 	private compareLabel: string | null = null;
 	private markers: Marker[] = [];
 	private markerEls: HTMLElement[] = [];
+	/* The fitted trend of the main series (history ranges ≥ 24 h), and that series' window key. */
+	private trend: { key: string; t: Trend } | null = null;
 	private readonly hooks: ChartHooks;
 
 	constructor(el: HTMLElement, spec: ChartSpec, theme: Theme, spanMs: number, hooks: ChartHooks = {}) {
@@ -142,6 +145,10 @@ export class ChartView {
 		this.plot?.redraw(false, false);
 	}
 
+	setTrend(key: string | null, t: Trend | null): void {
+		this.trend = key && t ? { key, t } : null;
+	}
+
 	/* Rebuilds the data from the window and repaints; returns the number of points drawn. */
 	update(win: TimeWindow): number {
 		const base = this.spec.layers(win);
@@ -149,6 +156,11 @@ export class ChartView {
 		const over = this.compareLabel ?
 			(this.spec.overlay ? this.spec.overlay(win) : defaultOverlay(base, win))
 				.map((l) => ({ ...l, label: `${l.label.replace(/ ·$/, '')} (${this.compareLabel})` })) : [];
+		const tr = this.trend;
+		const trendBase = tr ? base.find((l) => l.key === tr.key) : undefined;
+		if (tr && trendBase)
+			over.push({ label: fmtTrend(tr.t, this.spec.fmt), color: trendBase.color,
+				values: trendColumn(win.ts, trendBase.values, tr.t) });
 		const layers = [...base, ...over];
 		this.overlayCount = over.length;
 		this.raw = layers;
@@ -163,6 +175,17 @@ export class ChartView {
 			this.plot = new uPlot(this.options(layers, win), data, this.el);
 			this.signature = sig;
 			this.hovering = false;
+			if (tr && trendBase) {
+				const cap = document.createElement('div');
+				cap.className = 'trend-caption';
+				cap.dataset.testid = 'trend';
+				cap.dataset.series = tr.t.series;
+				cap.dataset.slope = String(tr.t.slopePerDay);
+				cap.dataset.ci = String(tr.t.ci95PerDay);
+				cap.dataset.r2 = String(tr.t.r2);
+				cap.textContent = `${trendBase.label}: ${fmtTrend(tr.t, this.spec.fmt)}`;
+				this.el.appendChild(cap);
+			}
 			this.plot.over.addEventListener('mouseenter', () => {
 				this.hovering = true;
 			});
@@ -270,6 +293,10 @@ export class ChartView {
 				s.fill = alpha(l.color, 0.15);
 			if (spec.dashed?.includes(l.label))
 				s.dash = [6, 4];
+			if (isOverlay && this.trend && l.label.startsWith('trend ')) {
+				s.dash = [10, 5];
+				s.width = 1.5;
+			}
 			series.push(s);
 		});
 		const bands: uPlot.Band[] = [];

@@ -7,7 +7,7 @@ import { reactive } from 'vue';
 import { ApiError, fetchConfig, fetchLatest, fetchMe, getJson, login, logout, mapLimit, mergeQuery,
 	query, type ApiConfig,
 	type QuerySpec } from './api';
-import { CPU_STATES, flattenFrame, frameCores, HW_FIELDS, LOAD_FIELDS, MEM_FIELDS, MEMBW_FIELDS,
+import { CPU_STATES, seriesKey, flattenFrame, frameCores, HW_FIELDS, LOAD_FIELDS, MEM_FIELDS, MEMBW_FIELDS,
 	ROW_SECTIONS, VMSTAT_FIELDS, type Frame, type Row } from './frame';
 import { coreMatrix, extraTiles, type ExtraTiles } from './panels';
 import { drawSparkline, Heatmap } from './canvasViews';
@@ -25,6 +25,7 @@ import { ChartView, readTheme, type ChartSpec, type Marker } from './chartView';
 import { catalogue, loadAnomalies, loadCompare, loadHistory, namedRange, panelSeries, rangeFromUrl,
 	rangeToSearch, type Anomaly, type CompareStat, type Range, type RangeName } from './history';
 import { compareSeries, type DeltaRow } from './compare';
+import { loadTrends, trendWindow } from './trend';
 import { TimeWindow } from './window';
 
 export const SPAN_MS = 5 * 60 * 1000;
@@ -227,8 +228,10 @@ export class Dashboard {
 		this.hist.clear();
 		this.state.deltas = {};
 		this.state.anomalies = [];
-		for (const c of this.charts)
+		for (const c of this.charts) {
 			c.setMarkers([]);
+			c.setTrend(null, null);
+		}
 		if (live) {
 			this.state.loading = null;
 			this.loadGen++;
@@ -294,13 +297,37 @@ export class Dashboard {
 			this.state.loading = null;
 			this.apiOk();
 			this.redrawCharts();
-			await this.loadCompareOnly(gen, known);
+			await Promise.all([this.loadCompareOnly(gen, known), this.loadTrendLines(gen, r, names, host)]);
 		} catch (e) {
 			if (gen === this.loadGen) {
 				this.state.loading = null;
 				this.apiFailed(e);
 			}
 		}
+	}
+
+	/* Ranges ≥ 24 h: each chart's main series (its first layer that is a history series) gets its fitted trend. */
+	private async loadTrendLines(gen: number, r: Range, names: string[], host?: string): Promise<void> {
+		if (!trendWindow(r))
+			return;
+		const byKey = new Map<string, string>();
+		for (const n of names) {
+			const i = n.indexOf(':');
+			byKey.set(i < 0 ? seriesKey(n) : seriesKey(n.slice(0, i), n.slice(i + 1)), n);
+		}
+		const main = new Map<ChartView, { key: string; name: string }>();
+		for (const c of this.charts) {
+			const key = c.layerKeys().find((k) => byKey.has(k));
+			if (key)
+				main.set(c, { key, name: byKey.get(key)! });
+		}
+		const wanted = [...new Set([...main.values()].map((m) => m.name))].slice(0, 32);
+		const trends = await loadTrends(wanted, r, host);
+		if (gen !== this.loadGen)
+			return;
+		for (const [c, m] of main)
+			c.setTrend(m.key, trends.find((t) => t.series === m.name) ?? null);
+		this.redrawCharts();
 	}
 
 	/* The compare overlay, its per-panel deltas, and anomaly markers for the range shown. */
