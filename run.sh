@@ -12,11 +12,18 @@ PW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$PW_ROOT/scripts/lib.sh"
 
 STATE=$(mkdir -p "${PERFWATCH_STATE_DIR:-$PW_ROOT/.state}" && cd "${PERFWATCH_STATE_DIR:-$PW_ROOT/.state}" && pwd)
-PGPORT=${PERFWATCH_PG_PORT:-54329}
+# The addresses of the last start: status, stop and the next start find the same stack without
+# the environment being given again (the environment still wins).
+SETTINGS=$STATE/settings.sh
+SAVED_PG_PORT='' SAVED_HTTP_ADDR='' SAVED_HTTP_PORT='' SAVED_WS_PORT=''
+[ -f "$SETTINGS" ] && . "$SETTINGS"
+PGPORT=${PERFWATCH_PG_PORT:-${SAVED_PG_PORT:-54329}}
 BUILD=$PW_ROOT/build
-HTTP_ADDR=${PERFWATCH_HTTP_ADDR:-127.0.0.1}
-HTTP_PORT=${PERFWATCH_HTTP_PORT:-8470}
-WS_PORT=${PERFWATCH_WS_PORT:-8471}
+HTTP_ADDR=${PERFWATCH_HTTP_ADDR:-${SAVED_HTTP_ADDR:-127.0.0.1}}
+HTTP_PORT=${PERFWATCH_HTTP_PORT:-${SAVED_HTTP_PORT:-8470}}
+WS_PORT=${PERFWATCH_WS_PORT:-${SAVED_WS_PORT:-8471}}
+printf "SAVED_PG_PORT=%q SAVED_HTTP_ADDR=%q SAVED_HTTP_PORT=%q SAVED_WS_PORT=%q\n" \
+	"$PGPORT" "$HTTP_ADDR" "$HTTP_PORT" "$WS_PORT" >"$SETTINGS"
 RUN=$STATE/run
 LOGS=$STATE/log
 SOCK=$STATE/pgsock
