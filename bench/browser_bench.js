@@ -6,7 +6,8 @@
  *   1. 25 h of history written through perfwatch_ingest (tests/e2e/seed-history.js, one frame
  *      per --step seconds), rolled up by perfwatch_maintain();
  *   2. navigation to /?range=24h with a session: first chart with the 24 h drawn
- *      (performance mark "pw-range-painted") and time to interactive (that mark, or the end of
+ *      (performance mark "pw-range-first-chart"), every chart ("pw-range-painted"), the marks on
+ *      the way (pw-latest, pw-catalogue, pw-history-loaded) and time to interactive (that mark, or the end of
  *      the last long task in the first 5 s when later), both from navigation start;
  *   3. live ticks for --live seconds: WebSocket message → repaint done (performance.now(),
  *      measured in the page: src/lib/dashboard.ts perfStats), long tasks > 50 ms;
@@ -138,7 +139,9 @@ async function main() {
 			const early = window.__longtasks.filter((t) => t.start < 5000);
 			const lastEnd = early.reduce((a, t) => Math.max(a, t.start + t.ms), 0);
 			const bar = document.querySelector('[data-testid="rangebar"]').dataset;
-			return { range_painted_ms: m('pw-range-painted'), first_chart_ms: m('pw-first-chart'),
+			return { range_first_chart_ms: m('pw-range-first-chart'), range_painted_ms: m('pw-range-painted'),
+				first_chart_ms: m('pw-first-chart'), latest_ms: m('pw-latest'), catalogue_ms: m('pw-catalogue'),
+				history_loaded_ms: m('pw-history-loaded'),
 				dom_content_loaded_ms: nav.domContentLoadedEventEnd, load_event_ms: nav.loadEventEnd,
 				long_task_list: early.map((t) => `${Math.round(t.start)}+${Math.round(t.ms)}`).join(' '),
 				long_tasks: early.length, longest_task_ms: early.reduce((a, t) => Math.max(a, t.ms), 0),

@@ -136,6 +136,11 @@ export class ChartView {
 		return this.raw.map((l) => l.key).filter((k): k is string => !!k);
 	}
 
+	/* The window columns this chart would draw from win (before it drew anything). */
+	keysFor(win: TimeWindow): string[] {
+		return this.spec.layers(win).map((l) => l.key).filter((k): k is string => !!k);
+	}
+
 	setCompare(label: string | null): void {
 		this.compareLabel = label;
 	}

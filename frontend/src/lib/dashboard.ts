@@ -25,12 +25,15 @@ import { ChartView, readTheme, type ChartSpec, type Marker } from './chartView';
 import { catalogue, loadAnomalies, loadCompare, loadHistory, namedRange, panelSeries, rangeFromUrl,
 	rangeToSearch, type Anomaly, type CompareStat, type Range, type RangeName } from './history';
 import { compareSeries, type DeltaRow } from './compare';
-import { loadTrends, trendWindow } from './trend';
+import { loadTrends, trendWindow, type Trend } from './trend';
 import { TimeWindow } from './window';
 
 export const SPAN_MS = 5 * 60 * 1000;
 /* 5 min at 10 ticks per second, with room for a backfill overlapping live frames. */
 const CAPACITY = 3600;
+
+/* The CPU chart's history series, loaded and drawn before the others. */
+const MAIN_SERIES = CPU_STATES.map((st) => `cpu.${st}:total`);
 
 /* The API takes one instance per request: per-core history is one request per core. */
 const MAX_CORE_QUERIES = 128;
@@ -285,11 +288,34 @@ export class Dashboard {
 		try {
 			this.state.loading = 'Loading history…';
 			const known = await catalogue(host);
+			performance.mark('pw-catalogue');
 			const names = panelSeries(f).filter((n) => known.has(n));
-			const res = await loadHistory(this.hist, names, r, this.pointsWanted(), host, (d, n) => {
+			/*
+			 * The CPU chart's series are asked first, in a request of their own, and that chart is
+			 * drawn as soon as they are in; the rest (3 requests in flight) and the other charts after.
+			 */
+			const mainNames = names.filter((n) => MAIN_SERIES.includes(n));
+			const restNames = names.filter((n) => !MAIN_SERIES.includes(n));
+			const total = Math.ceil(restNames.length / 32) + (mainNames.length ? 1 : 0);
+			let done = 0;
+			const progress = () => {
 				if (gen === this.loadGen)
-					this.state.loading = `Loading history ${d}/${n}`;
-			});
+					this.state.loading = `Loading history ${++done}/${total}`;
+			};
+			const points = this.pointsWanted();
+			const main = mainNames.length ? loadHistory(this.hist, mainNames, r, points, host, progress).then((x) => {
+				if (gen === this.loadGen)
+					this.paintMainChart();
+				return x;
+			}) : null;
+			const rest = loadHistory(this.hist, restNames, r, points, host, progress);
+			/* Trend lines are set before the charts are built, so a trend does not rebuild them later. */
+			const trends = this.loadTrendLines(r, names, host);
+			const [resMain, resRest, setTrends] = await Promise.all([main, rest, trends]);
+			if (gen === this.loadGen)
+				setTrends();
+			const res = resMain ?? resRest;
+			performance.mark('pw-history-loaded');
 			if (gen !== this.loadGen)
 				return;
 			this.state.tier = res.tier;
@@ -297,7 +323,7 @@ export class Dashboard {
 			this.state.loading = null;
 			this.apiOk();
 			this.redrawCharts();
-			await Promise.all([this.loadCompareOnly(gen, known), this.loadTrendLines(gen, r, names, host)]);
+			await this.loadCompareOnly(gen, known);
 		} catch (e) {
 			if (gen === this.loadGen) {
 				this.state.loading = null;
@@ -307,27 +333,33 @@ export class Dashboard {
 	}
 
 	/* Ranges ≥ 24 h: each chart's main series (its first layer that is a history series) gets its fitted trend. */
-	private async loadTrendLines(gen: number, r: Range, names: string[], host?: string): Promise<void> {
+	private async loadTrendLines(r: Range, names: string[], host?: string): Promise<() => void> {
 		if (!trendWindow(r))
-			return;
+			return () => {};
 		const byKey = new Map<string, string>();
 		for (const n of names) {
 			const i = n.indexOf(':');
 			byKey.set(i < 0 ? seriesKey(n) : seriesKey(n.slice(0, i), n.slice(i + 1)), n);
 		}
+		/* Layer keys from the live window: it holds the newest frame, so interfaces and devices are known. */
 		const main = new Map<ChartView, { key: string; name: string }>();
 		for (const c of this.charts) {
-			const key = c.layerKeys().find((k) => byKey.has(k));
+			const key = c.keysFor(this.win).find((k) => byKey.has(k));
 			if (key)
 				main.set(c, { key, name: byKey.get(key)! });
 		}
 		const wanted = [...new Set([...main.values()].map((m) => m.name))].slice(0, 32);
-		const trends = await loadTrends(wanted, r, host);
-		if (gen !== this.loadGen)
-			return;
-		for (const [c, m] of main)
-			c.setTrend(m.key, trends.find((t) => t.series === m.name) ?? null);
-		this.redrawCharts();
+		let trends: Trend[] = [];
+		try {
+			trends = await loadTrends(wanted, r, host);
+		} catch (e) {
+			/* The range is still worth showing without its trend lines. */
+			console.warn('trend lines:', e);
+		}
+		return () => {
+			for (const [c, m] of main)
+				c.setTrend(m.key, trends.find((t) => t.series === m.name) ?? null);
+		};
 	}
 
 	/* The compare overlay, its per-panel deltas, and anomaly markers for the range shown. */
@@ -472,6 +504,7 @@ export class Dashboard {
 	private async initialLoad(): Promise<void> {
 		try {
 			const f = await fetchLatest();
+			performance.mark('pw-latest');
 			if (f && !f.ref)
 				this.onFrame(f);
 		} catch (e) {
@@ -644,6 +677,15 @@ export class Dashboard {
 		for (const c of this.charts)
 			c.setTheme(theme);
 		this.redrawCharts();
+	}
+
+	/* The CPU chart alone, with its loaded history (the others follow when all is in). */
+	private paintMainChart(): void {
+		const c = this.charts.find((x) => x.id === 'cpu');
+		if (!c || this.range.name === 'live' || !this.hist.length)
+			return;
+		c.update(this.hist);
+		queueMicrotask(() => performance.mark('pw-range-first-chart'));
 	}
 
 	/* Repaint that includes the charts of a history range (live ticks only repaint tiles then). */
