@@ -24,6 +24,7 @@ struct procfile {
 	char *buf;
 	size_t cap; /* bytes in buf, one of them kept for the terminating NUL */
 	struct log_limit fail_limit;
+	struct log_limit parse_limit;
 };
 
 struct procfile *
@@ -51,6 +52,7 @@ procfile_open(const char *root, const char *rel, size_t cap, char *err, size_t e
 	pf->cap = cap < 64 ? 64 : cap;
 	pf->buf = xmalloc(pf->cap);
 	pf->fail_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	pf->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
 	return pf;
 }
 
@@ -122,6 +124,21 @@ procfile_read(struct procfile *pf, const char **text, size_t *len)
 	pf->buf[n] = '\0';
 	*text = pf->buf;
 	*len = (size_t)n;
+	return 0;
+}
+
+int
+procfile_read_parse(struct procfile *pf, procfile_parse_fn parse, void *out)
+{
+	const char *text;
+	size_t len;
+
+	if (procfile_read(pf, &text, &len) != 0)
+		return -1;
+	if (parse(text, len, out) != 0) {
+		log_limited(&pf->parse_limit, LOG_LEVEL_WARN, "cannot parse %s", pf->path);
+		return -1;
+	}
 	return 0;
 }
 

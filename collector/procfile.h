@@ -25,6 +25,13 @@ MUST_CHECK struct procfile *procfile_open(const char *root, const char *rel, siz
  * grows the buffer (the only allocation) when the file has outgrown it.
  */
 MUST_CHECK int procfile_read(struct procfile *pf, const char **text, size_t *len);
+/* Parses a file's text into out; returns 0, or -1 when the text is not what was expected. */
+typedef int (*procfile_parse_fn)(const char *text, size_t len, void *out);
+/*
+ * procfile_read, then parse(text, len, out): returns 0, or -1 after logging the read failure or
+ * "cannot parse <path>" (each rate limited per file).
+ */
+MUST_CHECK int procfile_read_parse(struct procfile *pf, procfile_parse_fn parse, void *out);
 /* Returns the full path the procfile was opened with (owned by pf). */
 const char *procfile_path(const struct procfile *pf);
 /* Closes the fd and frees pf; procfile_free(NULL) is a no-op. */

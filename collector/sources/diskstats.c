@@ -12,6 +12,7 @@
 
 #include "collector/collector_conf.h"
 #include "collector/procfile.h"
+#include "collector/rows.h"
 #include "collector/scan.h"
 #include "collector/sources/counter.h"
 #include "collector/sources/section.h"
@@ -42,13 +43,11 @@ struct diskstats_inst {
 struct diskstats_state {
 	struct procfile *pf;
 	char sysfs[PATH_MAX];
-	struct diskstats_dev *scratch;
-	size_t scratch_cap;
+	struct rows devs; /* struct diskstats_dev, the last read */
 	struct diskstats_inst *inst;
 	size_t ninst, inst_cap;
 	char exclude[DISKSTATS_MAX_EXCLUDE][32]; /* device name prefixes left out */
 	size_t nexclude;
-	struct log_limit parse_limit;
 };
 
 unsigned
@@ -208,24 +207,9 @@ diskstats_prune(struct diskstats_state *st)
 }
 
 static int
-diskstats_read(struct diskstats_state *st, size_t *n)
+diskstats_parse_rows(const char *text, size_t len, void *rows, size_t cap, size_t *n)
 {
-	const char *text;
-	size_t len;
-
-	for (;;) {
-		if (procfile_read(st->pf, &text, &len) != 0)
-			return -1;
-		if (diskstats_parse(text, len, st->scratch, st->scratch_cap, n) != 0) {
-			log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-				    procfile_path(st->pf));
-			return -1;
-		}
-		if (*n <= st->scratch_cap)
-			return 0;
-		st->scratch_cap = *n * 2;
-		st->scratch = xrealloc(st->scratch, st->scratch_cap * sizeof(*st->scratch));
-	}
+	return diskstats_parse(text, len, rows, cap, n);
 }
 
 /* Splits "loop,ram" into st->exclude; returns 0, or -1 with a sentence in why. */
@@ -270,9 +254,7 @@ diskstats_init(const struct source_env *env, char *why, size_t whylen)
 		return NULL;
 	}
 	snprintf(st->sysfs, sizeof(st->sysfs), "%s", env->sysfs);
-	st->scratch_cap = 32;
-	st->scratch = xcalloc(st->scratch_cap, sizeof(*st->scratch));
-	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	rows_init(&st->devs, diskstats_parse_rows, sizeof(struct diskstats_dev), 32);
 	return st;
 }
 
@@ -280,22 +262,23 @@ static int
 diskstats_sample(void *state, const struct tick *tick)
 {
 	struct diskstats_state *st = state;
+	const struct diskstats_dev *dev;
 	struct diskstats_inst *in;
-	size_t n;
 
-	if (diskstats_read(st, &n) != 0) {
+	if (procfile_read_parse(st->pf, rows_parse, &st->devs) != 0) {
 		for (size_t i = 0; i < st->ninst; i++)
 			st->inst[i].have_rate = false;
 		return -1;
 	}
 	for (size_t i = 0; i < st->ninst; i++)
 		st->inst[i].seen = false;
-	for (size_t i = 0; i < n; i++) {
-		in = diskstats_find(st, st->scratch[i].name, i);
+	dev = st->devs.v;
+	for (size_t i = 0; i < st->devs.n; i++) {
+		in = diskstats_find(st, dev[i].name, i);
 		if (in == NULL)
-			in = diskstats_add(st, &st->scratch[i]);
+			in = diskstats_add(st, &dev[i]);
 		else
-			diskstats_update(in, &st->scratch[i], tick->dt);
+			diskstats_update(in, &dev[i], tick->dt);
 		in->seen = true;
 	}
 	diskstats_prune(st);
@@ -372,7 +355,7 @@ diskstats_fini(void *state)
 		return;
 	procfile_free(st->pf);
 	free(st->inst);
-	free(st->scratch);
+	rows_free(&st->devs);
 	free(st);
 }
 

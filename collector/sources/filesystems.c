@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "collector/procfile.h"
+#include "collector/rows.h"
 #include "collector/scan.h"
 #include "collector/sources/section.h"
 #include "common/log.h"
@@ -50,12 +51,17 @@ struct filesystems_state {
 	char root[PATH_MAX]; /* prefix for statvfs: "" or "<procfs>/1/root" */
 	char *last;	     /* the mount table text last parsed */
 	size_t last_len, last_cap;
-	struct filesystems_mount *scratch;
-	size_t scratch_cap;
+	struct rows mounts; /* struct filesystems_mount, the last table parsed */
 	struct filesystems_inst *inst;
 	size_t ninst, inst_cap;
 	struct log_limit stat_limit, parse_limit;
 };
+
+static int
+filesystems_parse_rows(const char *text, size_t len, void *rows, size_t cap, size_t *n)
+{
+	return filesystems_parse(text, len, rows, cap, n);
+}
 
 bool
 filesystems_is_pseudo(const char *type)
@@ -140,13 +146,14 @@ filesystems_parse(const char *text, size_t len, struct filesystems_mount *out, s
 
 /* Rebuilds the instance list from the parsed table: real filesystems, one per mount point. */
 static void
-filesystems_rebuild(struct filesystems_state *st, size_t n)
+filesystems_rebuild(struct filesystems_state *st)
 {
+	const struct filesystems_mount *mounts = st->mounts.v;
 	size_t k, before = st->ninst;
 
 	st->ninst = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct filesystems_mount *m = &st->scratch[i];
+	for (size_t i = 0; i < st->mounts.n; i++) {
+		const struct filesystems_mount *m = &mounts[i];
 
 		if (filesystems_is_pseudo(m->type) || m->mnt[0] != '/')
 			continue;
@@ -186,7 +193,7 @@ static int
 filesystems_read_table(struct filesystems_state *st)
 {
 	const char *text;
-	size_t len, n;
+	size_t len;
 
 	if (!filesystems_table_changed(st))
 		return 0;
@@ -197,17 +204,11 @@ filesystems_read_table(struct filesystems_state *st)
 	}
 	if (st->last != NULL && len == st->last_len && memcmp(text, st->last, len) == 0)
 		return 0;
-	for (;;) {
-		if (filesystems_parse(text, len, st->scratch, st->scratch_cap, &n) != 0) {
-			log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-				    procfile_path(st->pf));
-			st->table_read = false;
-			return -1;
-		}
-		if (n <= st->scratch_cap)
-			break;
-		st->scratch_cap = n * 2;
-		st->scratch = xrealloc(st->scratch, st->scratch_cap * sizeof(*st->scratch));
+	if (rows_parse(text, len, &st->mounts) != 0) {
+		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
+			    procfile_path(st->pf));
+		st->table_read = false;
+		return -1;
 	}
 	if (len + 1 > st->last_cap) {
 		st->last_cap = len * 2 + 1;
@@ -215,7 +216,7 @@ filesystems_read_table(struct filesystems_state *st)
 	}
 	memcpy(st->last, text, len);
 	st->last_len = len;
-	filesystems_rebuild(st, n);
+	filesystems_rebuild(st);
 	st->table_read = true;
 	return 0;
 }
@@ -255,8 +256,7 @@ filesystems_init(const struct source_env *env, char *why, size_t whylen)
 		snprintf(st->root, sizeof(st->root), "%s/1/root", env->procfs);
 	st->stat_limit = (struct log_limit)LOG_LIMIT_INIT(600);
 	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
-	st->scratch_cap = 32;
-	st->scratch = xcalloc(st->scratch_cap, sizeof(*st->scratch));
+	rows_init(&st->mounts, filesystems_parse_rows, sizeof(struct filesystems_mount), 32);
 	return st;
 }
 
@@ -346,7 +346,7 @@ filesystems_fini(void *state)
 	if (st->watch_fd >= 0)
 		close(st->watch_fd);
 	free(st->last);
-	free(st->scratch);
+	rows_free(&st->mounts);
 	free(st->inst);
 	free(st);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "collector/procfile.h"
+#include "collector/rows.h"
 #include "collector/scan.h"
 #include "collector/sources/counter.h"
 #include "collector/sources/section.h"
@@ -43,11 +44,9 @@ struct net_dev_inst {
 struct net_dev_state {
 	struct procfile *pf;
 	char sysfs[PATH_MAX];
-	struct net_dev_if *scratch;
-	size_t scratch_cap;
+	struct rows ifs; /* struct net_dev_if, the last read */
 	struct net_dev_inst *inst;
 	size_t ninst, inst_cap;
-	struct log_limit parse_limit;
 };
 
 /* Parses " eth0: 1 2 3 ..." (old kernels: "eth0:1 2 ..."); returns 0 or -1. */
@@ -228,26 +227,10 @@ net_dev_prune(struct net_dev_state *st)
 	st->ninst = j;
 }
 
-/* Reads and parses /proc/net/dev into scratch, growing it when interfaces were added. */
 static int
-net_dev_read(struct net_dev_state *st, size_t *n)
+net_dev_parse_rows(const char *text, size_t len, void *rows, size_t cap, size_t *n)
 {
-	const char *text;
-	size_t len;
-
-	for (;;) {
-		if (procfile_read(st->pf, &text, &len) != 0)
-			return -1;
-		if (net_dev_parse(text, len, st->scratch, st->scratch_cap, n) != 0) {
-			log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-				    procfile_path(st->pf));
-			return -1;
-		}
-		if (*n <= st->scratch_cap)
-			return 0;
-		st->scratch_cap = *n * 2;
-		st->scratch = xrealloc(st->scratch, st->scratch_cap * sizeof(*st->scratch));
-	}
+	return net_dev_parse(text, len, rows, cap, n);
 }
 
 static void *
@@ -261,9 +244,7 @@ net_dev_init(const struct source_env *env, char *why, size_t whylen)
 		return NULL;
 	}
 	snprintf(st->sysfs, sizeof(st->sysfs), "%s", env->sysfs);
-	st->scratch_cap = 16;
-	st->scratch = xcalloc(st->scratch_cap, sizeof(*st->scratch));
-	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
+	rows_init(&st->ifs, net_dev_parse_rows, sizeof(struct net_dev_if), 16);
 	return st;
 }
 
@@ -271,22 +252,23 @@ static int
 net_dev_sample(void *state, const struct tick *tick)
 {
 	struct net_dev_state *st = state;
+	const struct net_dev_if *ifs;
 	struct net_dev_inst *in;
-	size_t n;
 
-	if (net_dev_read(st, &n) != 0) {
+	if (procfile_read_parse(st->pf, rows_parse, &st->ifs) != 0) {
 		for (size_t i = 0; i < st->ninst; i++)
 			st->inst[i].have_rate = false;
 		return -1;
 	}
 	for (size_t i = 0; i < st->ninst; i++)
 		st->inst[i].seen = false;
-	for (size_t i = 0; i < n; i++) {
-		in = net_dev_find(st, &st->scratch[i], i);
+	ifs = st->ifs.v;
+	for (size_t i = 0; i < st->ifs.n; i++) {
+		in = net_dev_find(st, &ifs[i], i);
 		if (in == NULL)
-			in = net_dev_add(st, &st->scratch[i]);
+			in = net_dev_add(st, &ifs[i]);
 		else
-			net_dev_update(in, &st->scratch[i], tick->dt);
+			net_dev_update(in, &ifs[i], tick->dt);
 		in->seen = true;
 		net_dev_read_state(st, in);
 	}
@@ -343,7 +325,7 @@ net_dev_fini(void *state)
 		procfile_free(st->inst[i].operstate);
 	procfile_free(st->pf);
 	free(st->inst);
-	free(st->scratch);
+	rows_free(&st->ifs);
 	free(st);
 }
 

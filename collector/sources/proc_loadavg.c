@@ -16,7 +16,6 @@ struct proc_loadavg_src {
 	struct procfile *pf;
 	struct proc_loadavg load;
 	bool valid;
-	struct log_limit parse_limit;
 };
 
 int
@@ -32,19 +31,9 @@ proc_loadavg_parse(const char *text, size_t len, struct proc_loadavg *out)
 }
 
 static int
-proc_loadavg_read(struct proc_loadavg_src *st)
+proc_loadavg_parse_any(const char *text, size_t len, void *out)
 {
-	const char *text;
-	size_t len;
-
-	if (procfile_read(st->pf, &text, &len) != 0)
-		return -1;
-	if (proc_loadavg_parse(text, len, &st->load) != 0) {
-		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-			    procfile_path(st->pf));
-		return -1;
-	}
-	return 0;
+	return proc_loadavg_parse(text, len, out);
 }
 
 static void *
@@ -52,11 +41,10 @@ proc_loadavg_init(const struct source_env *env, char *why, size_t whylen)
 {
 	struct proc_loadavg_src *st = xcalloc(1, sizeof(*st));
 
-	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
 	st->pf = procfile_open(env->procfs, "loadavg", 256, why, whylen);
 	if (st->pf == NULL)
 		goto fail;
-	if (proc_loadavg_read(st) != 0) {
+	if (procfile_read_parse(st->pf, proc_loadavg_parse_any, &st->load) != 0) {
 		snprintf(why, whylen, "%s is not in the expected format", procfile_path(st->pf));
 		goto fail;
 	}
@@ -73,7 +61,7 @@ proc_loadavg_sample(void *state, const struct tick *tick)
 	struct proc_loadavg_src *st = state;
 
 	(void)tick;
-	st->valid = proc_loadavg_read(st) == 0;
+	st->valid = procfile_read_parse(st->pf, proc_loadavg_parse_any, &st->load) == 0;
 	return st->valid ? 0 : -1;
 }
 

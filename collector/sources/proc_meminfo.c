@@ -67,7 +67,6 @@ struct proc_meminfo_src {
 	struct procfile *pf;
 	struct proc_meminfo mem;
 	bool valid;
-	struct log_limit parse_limit;
 };
 
 int
@@ -113,19 +112,9 @@ proc_meminfo_parse(const char *text, size_t len, struct proc_meminfo *out)
 }
 
 static int
-proc_meminfo_read(struct proc_meminfo_src *st)
+proc_meminfo_parse_any(const char *text, size_t len, void *out)
 {
-	const char *text;
-	size_t len;
-
-	if (procfile_read(st->pf, &text, &len) != 0)
-		return -1;
-	if (proc_meminfo_parse(text, len, &st->mem) != 0) {
-		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-			    procfile_path(st->pf));
-		return -1;
-	}
-	return 0;
+	return proc_meminfo_parse(text, len, out);
 }
 
 static void *
@@ -133,11 +122,10 @@ proc_meminfo_init(const struct source_env *env, char *why, size_t whylen)
 {
 	struct proc_meminfo_src *st = xcalloc(1, sizeof(*st));
 
-	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
 	st->pf = procfile_open(env->procfs, "meminfo", 8192, why, whylen);
 	if (st->pf == NULL)
 		goto fail;
-	if (proc_meminfo_read(st) != 0) {
+	if (procfile_read_parse(st->pf, proc_meminfo_parse_any, &st->mem) != 0) {
 		snprintf(why, whylen, "%s has no MemTotal line", procfile_path(st->pf));
 		goto fail;
 	}
@@ -159,7 +147,7 @@ proc_meminfo_sample(void *state, const struct tick *tick)
 	struct proc_meminfo_src *st = state;
 
 	(void)tick;
-	st->valid = proc_meminfo_read(st) == 0;
+	st->valid = procfile_read_parse(st->pf, proc_meminfo_parse_any, &st->mem) == 0;
 	return st->valid ? 0 : -1;
 }
 

@@ -16,7 +16,6 @@ struct uptime_state {
 	struct procfile *pf;
 	double uptime_s;
 	bool ok;
-	struct log_limit parse_limit;
 };
 
 int
@@ -41,28 +40,22 @@ uptime_init(const struct source_env *env, char *why, size_t whylen)
 		free(st);
 		return NULL;
 	}
-	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
 	return st;
+}
+
+static int
+uptime_parse_any(const char *text, size_t len, void *out)
+{
+	return uptime_parse(text, len, out);
 }
 
 static int
 uptime_sample(void *state, const struct tick *tick)
 {
 	struct uptime_state *st = state;
-	const char *text;
-	size_t len;
-
 	(void)tick;
-	st->ok = false;
-	if (procfile_read(st->pf, &text, &len) != 0)
-		return -1;
-	if (uptime_parse(text, len, &st->uptime_s) != 0) {
-		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-			    procfile_path(st->pf));
-		return -1;
-	}
-	st->ok = true;
-	return 0;
+	st->ok = procfile_read_parse(st->pf, uptime_parse_any, &st->uptime_s) == 0;
+	return st->ok ? 0 : -1;
 }
 
 static int

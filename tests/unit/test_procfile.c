@@ -1,4 +1,7 @@
-/* Tests for kept-open procfs files: fresh data on every read, growth, reopen, missing files. */
+/*
+ * Tests for kept-open procfs files (fresh data on every read, growth, reopen, missing files) and
+ * for the growable rows that sources parse them into.
+ */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +10,7 @@
 #include <unistd.h>
 
 #include "collector/procfile.h"
+#include "collector/rows.h"
 #include "unit_suites.h"
 
 static char dir[64];
@@ -111,6 +115,74 @@ START_TEST(test_procfile_missing_file_says_which)
 }
 END_TEST
 
+/* A row parser for the tests: one int per line; "x" is not a number. */
+static int
+ints_parse(const char *text, size_t len, void *rows, size_t cap, size_t *n)
+{
+	int *out = rows;
+	const char *p = text, *end = text + len;
+
+	*n = 0;
+	while (p < end) {
+		char *next;
+		long v = strtol(p, &next, 10);
+
+		if (next == p || *next != '\n')
+			return -1;
+		if (*n < cap)
+			out[*n] = (int)v;
+		(*n)++;
+		p = next + 1;
+	}
+	return 0;
+}
+
+START_TEST(test_rows_grow_until_every_row_fits)
+{
+	struct rows r;
+	const int *v;
+
+	rows_init(&r, ints_parse, sizeof(int), 2);
+	ck_assert_int_eq(rows_parse("1\n2\n", 4, &r), 0);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_uint_eq(r.cap, 2);
+	ck_assert_int_eq(rows_parse("1\n2\n3\n4\n5\n", 10, &r), 0);
+	v = r.v;
+	ck_assert_uint_eq(r.n, 5);
+	ck_assert_uint_ge(r.cap, 5);
+	ck_assert_int_eq(v[0], 1);
+	ck_assert_int_eq(v[4], 5);
+	/* A text the parser rejects leaves no rows behind. */
+	ck_assert_int_eq(rows_parse("1\nx\n", 4, &r), -1);
+	ck_assert_uint_eq(r.n, 0);
+	rows_free(&r);
+	ck_assert_ptr_null(r.v);
+}
+END_TEST
+
+START_TEST(test_procfile_read_parse_reads_then_parses)
+{
+	struct procfile *pf;
+	char err[256];
+	struct rows r;
+	const int *v;
+
+	put("7\n8\n9\n");
+	pf = procfile_open(dir, "f", 64, err, sizeof(err));
+	ck_assert_ptr_nonnull(pf);
+	rows_init(&r, ints_parse, sizeof(int), 1);
+	ck_assert_int_eq(procfile_read_parse(pf, rows_parse, &r), 0);
+	v = r.v;
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert_int_eq(v[2], 9);
+	put("7\nnot a number\n");
+	ck_assert_int_eq(procfile_read_parse(pf, rows_parse, &r), -1);
+	ck_assert_uint_eq(r.n, 0);
+	rows_free(&r);
+	procfile_free(pf);
+}
+END_TEST
+
 Suite *
 procfile_suite(void)
 {
@@ -122,6 +194,8 @@ procfile_suite(void)
 	tcase_add_test(tc, test_procfile_grows_past_its_buffer);
 	tcase_add_test(tc, test_procfile_reopens_after_a_failed_read);
 	tcase_add_test(tc, test_procfile_missing_file_says_which);
+	tcase_add_test(tc, test_rows_grow_until_every_row_fits);
+	tcase_add_test(tc, test_procfile_read_parse_reads_then_parses);
 	suite_add_tcase(s, tc);
 	return s;
 }
