@@ -13,10 +13,7 @@
 #include "collector/scan.h"
 #include "collector/sources/counter.h"
 #include "collector/sources/section.h"
-#include "common/log.h"
 #include "common/xalloc.h"
-
-#define LOG_TAG "pressure"
 
 static const char *const pressure_resources[] = {"cpu", "memory", "io", "irq"};
 #define PRESSURE_NRES ARRAY_LEN(pressure_resources)
@@ -32,7 +29,6 @@ struct pressure_res {
 struct pressure_state {
 	struct pressure_res res[PRESSURE_NRES];
 	double dt;
-	struct log_limit parse_limit;
 };
 
 /* Parses "avg10=1.00 avg60=0.50 avg300=0.10 total=123" after the some/full word. */
@@ -95,7 +91,6 @@ pressure_init(const struct source_env *env, char *why, size_t whylen)
 	char rel[64], err[256];
 	size_t found = 0;
 
-	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
 	for (size_t i = 0; i < PRESSURE_NRES; i++) {
 		struct pressure_res *r = &st->res[i];
 
@@ -126,6 +121,12 @@ pressure_init(const struct source_env *env, char *why, size_t whylen)
 }
 
 static int
+pressure_parse_any(const char *text, size_t len, void *out)
+{
+	return pressure_parse(text, len, out);
+}
+
+static int
 pressure_sample(void *state, const struct tick *tick)
 {
 	struct pressure_state *st = state;
@@ -134,25 +135,15 @@ pressure_sample(void *state, const struct tick *tick)
 	st->dt = tick->dt;
 	for (size_t i = 0; i < PRESSURE_NRES; i++) {
 		struct pressure_res *r = &st->res[i];
-		const char *text;
-		size_t len;
 
 		if (r->pf == NULL)
 			continue;
 		r->prev = r->cur;
 		r->have_prev = r->have_cur;
 		r->have_cur = false;
-		if (procfile_read(r->pf, &text, &len) != 0) {
+		r->have_cur = procfile_read_parse(r->pf, pressure_parse_any, &r->cur) == 0;
+		if (!r->have_cur)
 			rc = -1;
-			continue;
-		}
-		if (pressure_parse(text, len, &r->cur) != 0) {
-			log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-				    procfile_path(r->pf));
-			rc = -1;
-			continue;
-		}
-		r->have_cur = true;
 	}
 	return rc;
 }

@@ -7,10 +7,7 @@
 
 #include "collector/procfile.h"
 #include "collector/scan.h"
-#include "common/log.h"
 #include "common/xalloc.h"
-
-#define LOG_TAG "proc_loadavg"
 
 struct proc_loadavg_src {
 	struct procfile *pf;

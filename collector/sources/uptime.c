@@ -7,10 +7,7 @@
 #include "collector/procfile.h"
 #include "collector/scan.h"
 #include "collector/sources/section.h"
-#include "common/log.h"
 #include "common/xalloc.h"
-
-#define LOG_TAG "uptime"
 
 struct uptime_state {
 	struct procfile *pf;

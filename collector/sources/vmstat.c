@@ -12,10 +12,7 @@
 #include "collector/scan.h"
 #include "collector/sources/counter.h"
 #include "collector/sources/section.h"
-#include "common/log.h"
 #include "common/xalloc.h"
-
-#define LOG_TAG "vmstat"
 
 const char *const vmstat_names[VMSTAT_NCOUNTERS] = {
 	"pgpgin",	  "pgpgout",	    "pswpin",	     "pswpout",
@@ -28,7 +25,6 @@ struct vmstat_state {
 	struct vmstat_stats cur, prev;
 	bool have_cur, have_prev;
 	double dt;
-	struct log_limit parse_limit;
 };
 
 /* Returns the counter named w[0, wlen), or -1. */
@@ -79,30 +75,26 @@ vmstat_init(const struct source_env *env, char *why, size_t whylen)
 		free(st);
 		return NULL;
 	}
-	st->parse_limit = (struct log_limit)LOG_LIMIT_INIT(60);
 	return st;
+}
+
+static int
+vmstat_parse_any(const char *text, size_t len, void *out)
+{
+	return vmstat_parse(text, len, out);
 }
 
 static int
 vmstat_sample(void *state, const struct tick *tick)
 {
 	struct vmstat_state *st = state;
-	const char *text;
-	size_t len;
 
 	st->prev = st->cur;
 	st->have_prev = st->have_cur;
 	st->have_cur = false;
 	st->dt = tick->dt;
-	if (procfile_read(st->pf, &text, &len) != 0)
-		return -1;
-	if (vmstat_parse(text, len, &st->cur) != 0) {
-		log_limited(&st->parse_limit, LOG_LEVEL_WARN, "cannot parse %s",
-			    procfile_path(st->pf));
-		return -1;
-	}
-	st->have_cur = true;
-	return 0;
+	st->have_cur = procfile_read_parse(st->pf, vmstat_parse_any, &st->cur) == 0;
+	return st->have_cur ? 0 : -1;
 }
 
 /* Stores the change of counter i since the previous sample; false when it is not known. */
