@@ -1,18 +1,22 @@
 /*
- * The perf source: opens per-CPU system-wide counter groups (pid = -1) encoded by libpfm4,
- * reads them each tick without allocating, and reports what could not be opened and why.
+ * The perf source: opens per-CPU system-wide counter groups (pid = -1) encoded by libpfm4 in a
+ * short-lived child process, reads them each tick without allocating, and reports what could
+ * not be opened and why.
  */
 #include <perfmon/pfmlib_perf_event.h>
 
 #include "collector/sources/perf.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "collector/perf_caps.h"
@@ -27,6 +31,7 @@
 
 #define PERF_MAX_CPUS	 4096
 #define PERF_MAX_MEMBERS 8
+#define PERF_PFM_SONAME	 "libpfm.so.4"
 #define PERF_READ_FORMAT                                                                           \
 	(PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_TOTAL_TIME_ENABLED |                     \
 	 PERF_FORMAT_TOTAL_TIME_RUNNING)
@@ -50,8 +55,24 @@ struct perf_event_result {
 	enum perf_reason reason;
 };
 
+/*
+ * What the libpfm4 encoder child sends back, fixed size: libpfm4 is never mapped into the
+ * collector, whose peak RSS would otherwise carry its relocated event tables (~2.2 MB).
+ */
+struct perf_pfm_reply {
+	int init_rc;	      /* pfm_initialize(), or -1 when libpfm4 could not be loaded */
+	char init_error[256]; /* when init_rc != PFM_SUCCESS */
+	char claims[512];     /* space-separated PMUs libpfm4 says are present */
+	struct perf_pfm_event {
+		int rc; /* pfm_get_os_event_encoding() */
+		char error[96];
+		struct perf_event_attr attr;
+	} ev[PERF_FRAME_EV_COUNT];
+};
+
 struct perf_state {
 	struct perf_caps caps;
+	char pfm_claims[512];
 	struct perf_frame *frame;
 	unsigned ncpus;
 	int *cpu_ids;
@@ -71,26 +92,169 @@ perf_open(struct perf_event_attr *attr, int cpu, int group_fd)
 	return (int)syscall(__NR_perf_event_open, attr, -1, cpu, group_fd, PERF_FLAG_FD_CLOEXEC);
 }
 
-/* Encodes every event's portable name with libpfm4 once, for all CPUs. */
-static void
-perf_encode_events(struct perf_state *st)
+/* Resolves sym from libpfm4 into *fn (a function pointer of the right type); false if absent. */
+static bool
+perf_pfm_sym(void *lib, const char *sym, void *fn, size_t fnlen)
 {
+	void *p = dlsym(lib, sym);
+
+	/* POSIX guarantees a function pointer fits a void *; memcpy keeps -Wpedantic quiet. */
+	if (p == NULL || fnlen != sizeof(p))
+		return false;
+	memcpy(fn, &p, sizeof(p));
+	return true;
+}
+
+/* Runs in the encoder child: loads libpfm4, encodes every event, fills *rep. */
+static void
+perf_pfm_encode_all(struct perf_pfm_reply *rep)
+{
+	pfm_err_t (*init)(void);
+	pfm_err_t (*encode)(const char *, int, pfm_os_t, void *);
+	pfm_err_t (*pmu_info)(pfm_pmu_t, pfm_pmu_info_t *);
+	const char *(*strerr)(int);
+	void *lib = dlopen(PERF_PFM_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	rep->init_rc = -1;
+	if (lib == NULL || !perf_pfm_sym(lib, "pfm_initialize", &init, sizeof(init)) ||
+	    !perf_pfm_sym(lib, "pfm_get_os_event_encoding", &encode, sizeof(encode)) ||
+	    !perf_pfm_sym(lib, "pfm_get_pmu_info", &pmu_info, sizeof(pmu_info)) ||
+	    !perf_pfm_sym(lib, "pfm_strerror", &strerr, sizeof(strerr))) {
+		const char *err = dlerror();
+
+		snprintf(rep->init_error, sizeof(rep->init_error), "cannot load %s: %s",
+			 PERF_PFM_SONAME, err ? err : "a symbol is missing");
+		return;
+	}
+	rep->init_rc = init();
+	if (rep->init_rc != PFM_SUCCESS) {
+		snprintf(rep->init_error, sizeof(rep->init_error), "%s", strerr(rep->init_rc));
+		return;
+	}
 	for (unsigned e = 0; e < PERF_FRAME_EV_COUNT; e++) {
-		struct perf_event_result *r = &st->ev[e];
+		struct perf_pfm_event *r = &rep->ev[e];
 		pfm_perf_encode_arg_t arg;
-		int rc;
 
 		memset(&arg, 0, sizeof(arg));
 		arg.attr = &r->attr;
 		arg.size = sizeof(arg);
-		rc = pfm_get_os_event_encoding(perf_frame_events[e].pfm_name, PFM_PLM0 | PFM_PLM3,
-					       PFM_OS_PERF_EVENT_EXT, &arg);
-		r->encoded = rc == PFM_SUCCESS;
+		r->rc = encode(perf_frame_events[e].pfm_name, PFM_PLM0 | PFM_PLM3,
+			       PFM_OS_PERF_EVENT_EXT, &arg);
+		if (r->rc != PFM_SUCCESS)
+			snprintf(r->error, sizeof(r->error), "%s", strerr(r->rc));
+	}
+	for (int p = 0; p < PFM_PMU_MAX; p++) {
+		pfm_pmu_info_t info;
+		size_t used = strlen(rep->claims);
+
+		memset(&info, 0, sizeof(info));
+		info.size = sizeof(info);
+		if (pmu_info((pfm_pmu_t)p, &info) == PFM_SUCCESS && info.is_present)
+			snprintf(rep->claims + used, sizeof(rep->claims) - used, "%s%s",
+				 used ? " " : "", info.name);
+	}
+}
+
+/* Reads exactly len bytes unless EOF or an error comes first; returns the count read. */
+static size_t
+perf_read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, (char *)buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	return got;
+}
+
+/* Writes all of buf; returns 0 or -1. */
+static int
+perf_write_full(int fd, const void *buf, size_t len)
+{
+	size_t put = 0;
+
+	while (put < len) {
+		ssize_t n = write(fd, (const char *)buf + put, len - put);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		put += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * Has a forked child dlopen libpfm4 and encode every event's portable name, and reads the
+ * fixed-size answer from a pipe: the daemon itself never maps libpfm4. Returns 0, or -1 with a
+ * sentence in why.
+ */
+static int
+perf_pfm_encode(struct perf_pfm_reply *rep, char *why, size_t whylen)
+{
+	int fds[2], status = 0;
+	size_t got;
+	pid_t pid;
+
+	memset(rep, 0, sizeof(*rep));
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		snprintf(why, whylen, "cannot create a pipe for the libpfm4 encoder: %s",
+			 strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, whylen, "cannot start the libpfm4 encoder process: %s",
+			 strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		perf_pfm_encode_all(rep);
+		_exit(perf_write_full(fds[1], rep, sizeof(*rep)) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	got = perf_read_full(fds[0], rep, sizeof(*rep));
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (got != sizeof(*rep)) {
+		snprintf(why, whylen, "the libpfm4 encoder process ended without an answer (%s %d)",
+			 WIFSIGNALED(status) ? "signal" : "exit status",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		return -1;
+	}
+	if (rep->init_rc != PFM_SUCCESS) {
+		snprintf(why, whylen, "libpfm4 cannot initialise: %s", rep->init_error);
+		return -1;
+	}
+	return 0;
+}
+
+/* Takes every event's encoding from the encoder child's answer, for all CPUs. */
+static void
+perf_encode_events(struct perf_state *st, const struct perf_pfm_reply *rep)
+{
+	snprintf(st->pfm_claims, sizeof(st->pfm_claims), "%s", rep->claims);
+	for (unsigned e = 0; e < PERF_FRAME_EV_COUNT; e++) {
+		struct perf_event_result *r = &st->ev[e];
+
+		r->encoded = rep->ev[e].rc == PFM_SUCCESS;
 		if (!r->encoded) {
-			snprintf(r->pfm_error, sizeof(r->pfm_error), "%s", pfm_strerror(rc));
+			snprintf(r->pfm_error, sizeof(r->pfm_error), "%s", rep->ev[e].error);
 			r->reason = PERF_REASON_EVENT_UNKNOWN;
 			continue;
 		}
+		r->attr = rep->ev[e].attr;
 		r->attr.size = sizeof(r->attr);
 		r->attr.read_format = PERF_READ_FORMAT;
 	}
@@ -408,16 +572,17 @@ perf_report_events(const struct perf_state *st)
 
 /* The libpfm4 PMUs that claim to be present (matched on the CPU model, not the kernel). */
 static json_t *
-perf_report_pfm_pmus(void)
+perf_report_pfm_pmus(const struct perf_state *st)
 {
 	json_t *list = json_array();
-	pfm_pmu_info_t info;
+	const char *p = st->pfm_claims;
 
-	for (int p = 0; p < PFM_PMU_MAX; p++) {
-		memset(&info, 0, sizeof(info));
-		info.size = sizeof(info);
-		if (pfm_get_pmu_info((pfm_pmu_t)p, &info) == PFM_SUCCESS && info.is_present)
-			json_array_append_new(list, json_string(info.name));
+	while (*p != '\0') {
+		size_t n = strcspn(p, " ");
+
+		if (n > 0)
+			json_array_append_new(list, json_stringn(p, n));
+		p += n + (p[n] == ' ');
 	}
 	return list;
 }
@@ -444,7 +609,7 @@ perf_build_report(struct perf_state *st, double nominal_ghz, double peak_gbs)
 			   " s:{s:s, s:o}, s:o}",
 			   "source", "perf_event", "kernel", uts.release, "pmus", st->caps.pmus,
 			   "core_pmu", st->caps.core_pmu[0] ? st->caps.core_pmu : NULL,
-			   "libpfm4_claims", perf_report_pfm_pmus(), "perf_event_paranoid",
+			   "libpfm4_claims", perf_report_pfm_pmus(st), "perf_event_paranoid",
 			   st->caps.paranoid, "cap_perfmon", st->caps.cap_perfmon, "cap_sys_admin",
 			   st->caps.cap_sys_admin, "cpus", cpus, "nominal_ghz", nominal_ghz,
 			   "peak_gbs", peak_gbs, "events", perf_report_events(st), "bandwidth",
@@ -507,11 +672,12 @@ static void *
 perf_live_init(const struct source_env *env, char *why, size_t whylen)
 {
 	struct perf_state *st;
+	struct perf_pfm_reply *rep = xcalloc(1, sizeof(*rep));
 	double nominal, peak_gbs = env->conf ? env->conf->perf_peak_gbs : 0;
-	int rc = pfm_initialize(), n;
+	int n;
 
-	if (rc != PFM_SUCCESS) {
-		snprintf(why, whylen, "libpfm4 cannot initialise: %s", pfm_strerror(rc));
+	if (perf_pfm_encode(rep, why, whylen) != 0) {
+		free(rep);
 		return NULL;
 	}
 	st = xcalloc(1, sizeof(*st));
@@ -527,7 +693,9 @@ perf_live_init(const struct source_env *env, char *why, size_t whylen)
 				   env->conf ? env->conf->perf_nominal_mhz : 0);
 	perf_frame_set_nominal_ghz(st->frame, nominal);
 	perf_frame_set_peak_gbs(st->frame, peak_gbs > 0 ? peak_gbs : 0);
-	perf_encode_events(st);
+	perf_encode_events(st, rep);
+	free(rep);
+	rep = NULL;
 	st->groups = xcalloc((size_t)st->ncpus * PERF_FRAME_G_COUNT, sizeof(*st->groups));
 	for (unsigned c = 0; c < st->ncpus; c++) {
 		for (unsigned g = 0; g < PERF_FRAME_G_COUNT; g++)
@@ -538,6 +706,7 @@ perf_live_init(const struct source_env *env, char *why, size_t whylen)
 	perf_log_summary(st);
 	return st;
 fail:
+	free(rep);
 	perf_live_fini(st);
 	return NULL;
 }
@@ -607,7 +776,6 @@ perf_live_fini(struct perf_state *st)
 	free(st->cpu_ids);
 	perf_frame_free(st->frame);
 	free(st);
-	pfm_terminate();
 }
 
 /* The source's state: the live counters, or the replay that --perf-replay selected. */
