@@ -146,6 +146,13 @@ describe('on this machine', () => {
 		assert.ok(Number(stack.psql('SELECT count(*) FROM sw_samples')) > 0);
 	});
 
+	test('libpfm4 is never mapped into the collector (a child process encodes the events)', () => {
+		const pid = stack.services.collector.child.pid;
+		const maps = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
+		assert.doesNotMatch(maps, /libpfm/, 'libpfm4 mapped into the collector');
+		assert.match(maps, /libpq/, 'the maps are the collector\'s');
+	});
+
 	test('GET /api/v1/hw returns the capability report', async () => {
 		const { status, body } = await getJson(stack, '/api/v1/hw');
 		assert.equal(status, 200, JSON.stringify(body));
@@ -170,6 +177,9 @@ describe('on this machine', () => {
 			assert.equal(nopmu.events.length, 14);
 			assert.equal(body.status.reasons.ipc, 'no_pmu');
 		}
+		/* libpfm4 answered from its child process: the same claims as linking it did. */
+		assert.ok(Array.isArray(r.libpfm4_claims) && r.libpfm4_claims.length > 0,
+			JSON.stringify(r.libpfm4_claims));
 		console.log(`capability report: ${JSON.stringify(body)}`);
 		const other = await getJson(stack, '/api/v1/hw?host=no-such-host');
 		assert.equal(other.status, 404);
