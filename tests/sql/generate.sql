@@ -68,9 +68,14 @@ BEGIN
 		FROM pg_attribute a
 		WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
 		  AND a.attname NOT IN ('ts', 'host_id');
+		-- Tick after tick, all instances of a tick together, as the collector writes them:
+		-- the reference to g makes the ticks the outer loop (without it the planner may
+		-- write one instance's week, then the next one's, and every BRIN range of ts would
+		-- span the whole period).
 		EXECUTE format('INSERT INTO %I (ts, host_id, %s) SELECT g, $1, %s '
-			       'FROM generate_series($2, $3 - $4, $4) g, '
-			       'unnest(coalesce($5, ''{""}''::text[])) WITH ORDINALITY i(v, o)',
+			       'FROM generate_series($2, $3 - $4, $4) g CROSS JOIN LATERAL '
+			       'unnest(CASE WHEN g IS NOT NULL THEN coalesce($5, ''{""}''::text[]) END) '
+			       'WITH ORDINALITY i(v, o)',
 			       t.relname, cols, exprs)
 		USING hid, p_from, p_to, p_step, gen.instances(t.relname);
 		GET DIAGNOSTICS n = ROW_COUNT;
