@@ -5,8 +5,7 @@ import { cpuOverlay, memOverlay } from './lib/compare';
 import { diskAwaitLayers, diskBytesLayers, diskIopsLayers, diskUtilLayers, faultLayers, fmtRate,
 	fmtRateB, freqLayers, netErrorLayers, hwLayers, hwPctLayers, membwLayers, netLayers, pagingLayers,
 	pressureLayers, tempLayers } from './lib/panels';
-import { coreBusy, coreColor, cpuStateLayers, fmtKb, fmtNum, fmtPct, loadLayers, memLayers,
-	windowCores } from './lib/shape';
+import { coreLayers, cpuStateLayers, fmtKb, fmtNum, fmtPct, loadLayers, memLayers } from './lib/shape';
 
 const pctAxis = (v: number) => `${Math.round(v)}%`;
 
@@ -27,11 +26,7 @@ export const coresChart: ChartSpec = {
 	fmt: (v) => fmtPct(v),
 	axisFmt: pctAxis,
 	yRange: () => [0, 100],
-	layers: (win) => windowCores(win).map((c, i) => ({
-		label: `cpu${c}`,
-		color: coreColor(i),
-		values: coreBusy(win, c),
-	})),
+	layers: (win) => coreLayers(win),
 };
 
 /* Tick steps for kB axes in whole binary units: 1, 2, 4, 8 ... KiB, MiB, GiB, TiB. */

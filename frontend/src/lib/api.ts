@@ -159,13 +159,11 @@ export function query(spec: QuerySpec, fromMs?: number, toMs?: number,
 export function mergeQuery(win: TimeWindow, result: QueryResult): number {
 	let kept = 0;
 	for (const s of result.series ?? []) {
-		const key = seriesKey(s.metric, s.instance);
-		for (const p of s.points ?? []) {
-			if (!Array.isArray(p) || typeof p[0] !== 'number' || typeof p[1] !== 'number')
-				continue;
-			if (win.upsert(p[0], [[key, p[1]]]))
-				kept++;
-		}
+		const pts: [number, number][] = [];
+		for (const p of s.points ?? [])
+			if (Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number')
+				pts.push([p[0], p[1]]);
+		kept += win.mergeSeries(seriesKey(s.metric, s.instance), pts);
 	}
 	return kept;
 }

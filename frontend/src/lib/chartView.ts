@@ -4,6 +4,9 @@ import uPlot from 'uplot';
 import { stack, type Layer } from './shape';
 import type { TimeWindow } from './window';
 import { fmtTrend, trendColumn, type Trend } from './trend';
+import type { Theme } from './theme';
+
+export { themeFor, type Theme } from './theme';
 
 export interface ChartSpec {
 	id: string;
@@ -33,9 +36,10 @@ export interface Marker {
 	text: string;
 }
 
-/* What every chart shares: the cursor, and drag-to-zoom. */
+/* What every chart shares: the cursor, and drag-to-zoom; onSized: the element got a width. */
 export interface ChartHooks {
 	onZoom?: (fromMs: number, toMs: number) => void;
+	onSized?: () => void;
 }
 
 /* Default overlay: the shifted twin of every layer that is one window column. */
@@ -45,18 +49,6 @@ export function defaultOverlay(layers: Layer[], win: TimeWindow): Layer[] {
 		if (l.key && win.has(`${l.key}~cmp`))
 			out.push({ label: `${l.label} ·`, color: l.color, values: win.column(`${l.key}~cmp`) });
 	return out;
-}
-
-export interface Theme {
-	text: string;
-	muted: string;
-	grid: string;
-}
-
-export function readTheme(el: Element): Theme {
-	const cs = getComputedStyle(el);
-	const v = (name: string, fallback: string) => cs.getPropertyValue(name).trim() || fallback;
-	return { text: v('--fg', '#111'), muted: v('--muted', '#666'), grid: v('--grid', '#ddd') };
 }
 
 export function alpha(hex: string, a: number): string {
@@ -103,8 +95,24 @@ export class ChartView {
 		this.theme = theme;
 		this.hooks = hooks;
 		this.spanSec = spanMs / 1000;
-		this.resizeObs = new ResizeObserver(() => this.resize());
+		/* The width comes from the observer (after layout), never read from the element while
+		 * drawing: a read after DOM changes would force a layout in the middle of the work. */
+		this.resizeObs = new ResizeObserver((entries) => {
+			const e = entries[entries.length - 1];
+			this.onWidth(Math.floor(e.contentRect.width));
+		});
 		this.resizeObs.observe(el);
+	}
+
+	/* CSS width of the element (0 before its first layout, or while hidden). */
+	private cssW = 0;
+
+	get sized(): boolean {
+		return this.cssW > 0;
+	}
+
+	get element(): HTMLElement {
+		return this.el;
 	}
 
 	setTheme(theme: Theme): void {
@@ -128,7 +136,7 @@ export class ChartView {
 	}
 
 	get width(): number {
-		return this.plot?.width ?? Math.floor(this.el.clientWidth);
+		return this.plot?.width ?? this.cssW;
 	}
 
 	/* The window columns this chart draws (anomaly markers go where their series is). */
@@ -152,6 +160,9 @@ export class ChartView {
 
 	setTrend(key: string | null, t: Trend | null): void {
 		this.trend = key && t ? { key, t } : null;
+		/* The caption goes at once (the chart itself is redrawn in a later slice). */
+		if (!this.trend)
+			this.el.querySelector('.trend-caption')?.remove();
 	}
 
 	/* Rebuilds the data from the window and repaints; returns the number of points drawn. */
@@ -169,6 +180,14 @@ export class ChartView {
 		const layers = [...base, ...over];
 		this.overlayCount = over.length;
 		this.raw = layers;
+		/* Without a width (not laid out yet, or a hidden card) only the layer count is kept; the
+		 * chart is built when the observer reports a width (hooks.onSized). */
+		if (!this.sized) {
+			this.plot?.destroy();
+			this.plot = null;
+			this.el.replaceChildren();
+			return win.length;
+		}
 		const sig = `${layers.map((l) => l.label).join('|')}#${this.xRange ? 'h' : 'l'}`;
 		const xs = win.ts.map((t) => t / 1000);
 		const ys = this.spec.stacked ? [...stack(base.map((l) => l.values)), ...over.map((l) => l.values)] :
@@ -199,6 +218,9 @@ export class ChartView {
 				this.showLatest();
 			});
 		} else {
+			const width = Math.max(200, this.cssW);
+			if (width !== this.plot.width)
+				this.plot.setSize({ width, height: HEIGHT });
 			this.plot.setData(data, true);
 		}
 		if (!this.hovering)
@@ -258,12 +280,14 @@ export class ChartView {
 		this.plot = null;
 	}
 
-	private resize(): void {
-		if (!this.plot)
+	private onWidth(w: number): void {
+		if (w === this.cssW)
 			return;
-		const width = Math.max(200, Math.floor(this.el.clientWidth));
-		if (width !== this.plot.width)
-			this.plot.setSize({ width, height: HEIGHT });
+		this.cssW = w;
+		/* Not resized here: the dashboard redraws it in its next slice (update()), so twenty charts
+		 * resized together (a window resize, a scroll bar appearing) are not one long task. */
+		if (w > 0)
+			this.hooks.onSized?.();
 	}
 
 	private options(layers: Layer[], win: TimeWindow): uPlot.Options {
@@ -317,7 +341,7 @@ export class ChartView {
 		});
 		const span = this.spanSec;
 		return {
-			width: Math.max(200, Math.floor(this.el.clientWidth)),
+			width: Math.max(200, this.cssW),
 			height: HEIGHT,
 			series,
 			bands,

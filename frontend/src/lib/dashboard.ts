@@ -11,6 +11,9 @@ import { CPU_STATES, seriesKey, flattenFrame, frameCores, HW_FIELDS, LOAD_FIELDS
 	ROW_SECTIONS, VMSTAT_FIELDS, type Frame, type Row } from './frame';
 import { coreMatrix, extraTiles, type ExtraTiles } from './panels';
 import { drawSparkline, Heatmap } from './canvasViews';
+import { afterNextFrame, drawOrder, runSliced, yieldToMain, type DrawItem } from './scheduler';
+import { currentTheme, type Theme } from './theme';
+import { fmtDateTime } from './timefmt';
 import type { Column } from './window';
 import { LiveConnection, lastMessageAt, type LiveState } from './live';
 
@@ -21,7 +24,8 @@ import { LiveConnection, lastMessageAt, type LiveState } from './live';
 export const perfStats = { tickMs: new Float64Array(4096), tickN: 0 };
 (globalThis as Record<string, unknown>).__perfwatch = perfStats;
 import { tilesFromFrame, windowCores, type Tiles } from './shape';
-import { ChartView, readTheme, type ChartSpec, type Marker } from './chartView';
+/* Types only: uPlot and the chart specs are in the panels' chunk, loaded after the first paint. */
+import type { ChartHooks, ChartView, Marker } from './chartView';
 import { catalogue, loadAnomalies, loadCompare, loadHistory, namedRange, panelSeries, rangeFromUrl,
 	rangeToSearch, type Anomaly, type CompareStat, type Range, type RangeName } from './history';
 import { compareSeries, type DeltaRow } from './compare';
@@ -72,6 +76,18 @@ export function backfillQueries(cores: readonly number[], host?: string, frame?:
 
 const MAX_ROW_QUERIES = 16;
 
+/* Milliseconds of chart work between two yields to the browser (a long task is > 50 ms). */
+const SLICE_MS = 8;
+/* Live data: a chart off screen is redrawn at most this often (at once when it scrolls into view). */
+const OFFSCREEN_MS = 5000;
+
+/* A chart or the heatmap, with what the scheduler needs to know of it. */
+interface Slot extends DrawItem {
+	id: string;
+	el: Element;
+	chart: ChartView | null;
+}
+
 /* The capability report of /api/v1/hw: what the UI shows where a counter is null. */
 export interface HwInfo {
 	kernel: string | null;
@@ -83,6 +99,8 @@ interface Spark {
 	el: HTMLCanvasElement;
 	color: string;
 	values: (win: TimeWindow) => Column;
+	/* CSS size from the ResizeObserver (0 × 0 until the first layout). */
+	size: { w: number; h: number };
 }
 
 export interface DashState {
@@ -178,15 +196,32 @@ export class Dashboard {
 	private range: Range = { name: 'live', from: 0, to: 0 };
 	private loadGen = 0;
 	private markedFirst = false;
-	/* A range other than live changed since the charts last drew it (live ticks do not change it). */
-	private histDirty = true;
 	private rangeT0 = 0;
+	/* The CPU chart drawn with the range's history gets the mark pw-range-first-chart. */
+	private wantFirstRangeMark = false;
 
 	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
 	private config: ApiConfig | null = null;
 	private latest: Frame | null = null;
 	private initialDone = false;
 	private charts: ChartView[] = [];
+	/* Every chart and the heatmap, in page order, with their drawing state. */
+	private slots: Slot[] = [];
+	private visObs: IntersectionObserver | null = null;
+	private sparkObs: ResizeObserver | null = null;
+	private theme: Theme | null = null;
+	/* Anomaly markers of the range shown, by window key (charts attached later get theirs too). */
+	private markersByKey = new Map<string, Marker[]>();
+	private passRunning = false;
+	private passAgain = false;
+	/* performance.now() of the oldest WebSocket message whose repaint is not done yet. */
+	private pendingSince = 0;
+	private frameT0 = 0;
+	private readyResolve: (() => void) | null = null;
+	/* Resolved when the panels' chunk attached every chart (panelsReady()). */
+	readonly chartsReady = new Promise<void>((resolve) => {
+		this.readyResolve = resolve;
+	});
 	private rafPending = false;
 	private live: LiveConnection | null = null;
 	private healthTimer: ReturnType<typeof setInterval> | null = null;
@@ -198,18 +233,89 @@ export class Dashboard {
 
 	/* A tile's sparkline: drawn from the window on every repaint. */
 	attachSpark(el: HTMLCanvasElement, color: string, values: (win: TimeWindow) => Column): void {
-		this.sparks.push({ el, color, values });
+		const sp: Spark = { el, color, values, size: { w: 0, h: 0 } };
+		this.sparks.push(sp);
+		this.sparkObs ??= new ResizeObserver((entries) => {
+			for (const e of entries) {
+				const it = this.sparks.find((x) => x.el === e.target);
+				if (it)
+					it.size = { w: e.contentRect.width, h: e.contentRect.height };
+			}
+		});
+		this.sparkObs.observe(el);
 	}
 
-	attachHeatmap(canvas: HTMLCanvasElement, tip: HTMLElement): void {
-		this.heatmap = new Heatmap(canvas, tip);
+	/* The page's colours (read once, and again when the colour scheme changes). */
+	get colors(): Theme {
+		return (this.theme ??= currentTheme());
 	}
 
-	/* Binds a chart spec to an element; call before start(). */
-	attach(el: HTMLElement, spec: ChartSpec): void {
-		this.charts.push(new ChartView(el, spec, readTheme(document.documentElement), SPAN_MS, {
+	/* What each chart is given: drag-to-zoom sets the range; a new width redraws it. */
+	chartHooks(id: string): ChartHooks {
+		return {
 			onZoom: (a, b) => this.setRange({ name: 'custom', from: Math.round(a), to: Math.round(b) }),
-		}));
+			onSized: () => this.restale(id),
+		};
+	}
+
+	attachHeatmap(canvas: HTMLCanvasElement, tip: HTMLElement, order: number): void {
+		this.heatmap?.destroy();
+		this.slots = this.slots.filter((x) => x.id !== 'heatmap');
+		this.heatmap = new Heatmap(canvas, tip, () => this.restale('heatmap'));
+		this.addSlot({ id: 'heatmap', el: canvas, chart: null, order });
+	}
+
+	/* A chart built by the panels' chunk (chartView.ts, uPlot), at its place on the page. */
+	attachChart(view: ChartView, order: number): void {
+		const live = this.range.name === 'live';
+		view.setRange(live ? null : [this.range.from, this.range.to], live ? SPAN_MS : this.range.to - this.range.from);
+		view.setCompare(this.state.compare === '1d' ? 'yesterday' : this.state.compare === '7d' ? 'last week' : null);
+		view.setMarkers(view.keysFor(this.view).flatMap((k) => this.markersByKey.get(k) ?? []));
+		this.charts.push(view);
+		this.addSlot({ id: view.id, el: view.element, chart: view, order });
+	}
+
+	/* Every chart is attached: trend lines (which need each chart's main series) may be loaded. */
+	panelsReady(): void {
+		this.readyResolve?.();
+	}
+
+	private addSlot(x: { id: string; el: Element; chart: ChartView | null; order: number }): void {
+		const slot: Slot = { ...x, visible: false, fresh: false, structural: true, drawnAt: 0 };
+		this.slots.push(slot);
+		this.slots.sort((a, b) => a.order - b.order);
+		this.visObs ??= new IntersectionObserver((entries) => {
+			let wake = false;
+			for (const e of entries) {
+				const sl = this.slots.find((y) => y.el === e.target);
+				if (!sl)
+					continue;
+				sl.visible = e.isIntersecting;
+				wake ||= sl.visible && !sl.fresh;
+			}
+			if (wake)
+				this.requestPass();
+		}, { rootMargin: '150px 0px' });
+		this.visObs.observe(x.el);
+		this.requestPass();
+	}
+
+	/* One chart (a new width, or attached late) needs a full redraw, wherever it is. */
+	private restale(id: string): void {
+		const sl = this.slots.find((x) => x.id === id);
+		if (!sl)
+			return;
+		sl.fresh = false;
+		sl.structural = true;
+		this.requestPass();
+	}
+
+	/* Every chart is redrawn; `structural`: off screen too (a new range, overlay, first data). */
+	private staleAll(structural: boolean): void {
+		for (const sl of this.slots) {
+			sl.fresh = false;
+			sl.structural ||= structural;
+		}
 	}
 
 	/* The window the charts draw: live frames, or the loaded range. */
@@ -228,9 +334,11 @@ export class Dashboard {
 		for (const c of this.charts)
 			c.setRange(live ? null : [r.from, r.to], live ? SPAN_MS : r.to - r.from);
 		this.rangeT0 = performance.now();
+		this.wantFirstRangeMark = !live;
 		this.hist.clear();
 		this.state.deltas = {};
 		this.state.anomalies = [];
+		this.markersByKey.clear();
 		for (const c of this.charts) {
 			c.setMarkers([]);
 			c.setTrend(null, null);
@@ -336,6 +444,8 @@ export class Dashboard {
 	private async loadTrendLines(r: Range, names: string[], host?: string): Promise<() => void> {
 		if (!trendWindow(r))
 			return () => {};
+		/* Each chart's main series comes from its spec: wait for the panels' chunk (not for ever). */
+		await Promise.race([this.chartsReady, new Promise((r) => setTimeout(r, 5000))]);
 		const byKey = new Map<string, string>();
 		for (const n of names) {
 			const i = n.indexOf(':');
@@ -397,12 +507,13 @@ export class Dashboard {
 				if (!key)
 					continue;
 				const fmt = wanted.find((x) => x.name === a.series)?.fmt ?? String;
-				const when = (t: number) => new Date(t).toLocaleString([], { hour12: false });
+
 				(markers.get(key) ?? markers.set(key, []).get(key)!).push({ start: a.start, end: a.end,
 					text: `${a.series}: ${a.rule === 'band' ? 'outside its usual band' : 'level shift'} from ${when(a.start)} to ${when(a.end)}; peak ${a.peak === null ? '–' : fmt(a.peak)}, baseline ${a.baseline === null ? '–' : fmt(a.baseline)}${a.score === null ? '' : `, score ${a.score.toFixed(1)}`}` });
 			}
+			this.markersByKey = markers;
 			for (const c of this.charts)
-				c.setMarkers(c.layerKeys().flatMap((k) => markers.get(k) ?? []));
+				c.setMarkers(c.keysFor(this.view).flatMap((k) => markers.get(k) ?? []));
 			this.redrawCharts();
 		} catch (e) {
 			if (gen === this.loadGen)
@@ -422,6 +533,13 @@ export class Dashboard {
 		for (const c of this.charts)
 			c.destroy();
 		this.charts = [];
+		this.heatmap?.destroy();
+		this.heatmap = null;
+		this.slots = [];
+		this.visObs?.disconnect();
+		this.visObs = null;
+		this.sparkObs?.disconnect();
+		this.sparkObs = null;
 	}
 
 	/* Logs in with the form's values; on success the page connects. */
@@ -583,7 +701,10 @@ export class Dashboard {
 			this.apiFailed(failure);
 		else
 			this.apiOk();
-		if (kept > 0)
+		/* Many points at once: every chart, off screen too (live); a history range is not affected. */
+		if (kept > 0 && this.range.name === 'live')
+			this.redrawCharts();
+		else if (kept > 0)
 			this.scheduleDraw();
 	}
 
@@ -673,24 +794,22 @@ export class Dashboard {
 	}
 
 	private retheme(): void {
-		const theme = readTheme(document.documentElement);
+		this.theme = currentTheme();
 		for (const c of this.charts)
-			c.setTheme(theme);
+			c.setTheme(this.theme);
 		this.redrawCharts();
 	}
 
 	/* The CPU chart alone, with its loaded history (the others follow when all is in). */
 	private paintMainChart(): void {
-		const c = this.charts.find((x) => x.id === 'cpu');
-		if (!c || this.range.name === 'live' || !this.hist.length)
+		if (this.range.name === 'live' || !this.hist.length)
 			return;
-		c.update(this.hist);
-		queueMicrotask(() => performance.mark('pw-range-first-chart'));
+		this.restale('cpu');
 	}
 
 	/* Repaint that includes the charts of a history range (live ticks only repaint tiles then). */
 	private redrawCharts(): void {
-		this.histDirty = true;
+		this.staleAll(true);
 		this.scheduleDraw();
 	}
 
@@ -700,82 +819,153 @@ export class Dashboard {
 		this.rafPending = true;
 		requestAnimationFrame(() => {
 			this.rafPending = false;
-			this.draw();
+			this.frame();
 		});
 	}
 
-	private draw(): void {
-		const t0 = performance.now();
-		let points = this.state.points;
-		const layers: Record<string, number> = {};
-		const charts = this.range.name === 'live' || this.histDirty;
-		this.histDirty = false;
-		if (charts) {
-			points = 0;
-			for (const c of this.charts) {
-				if (this.view.length === 0)
-					c.clear();
-				else
-					points = Math.max(points, c.update(this.view));
-				layers[c.id] = c.layersWithData;
-			}
-		} else {
-			Object.assign(layers, this.state.chartLayers);
-		}
+	/*
+	 * Once per animation frame: tiles, sparklines and the page's state at once (cheap); the charts
+	 * then in slices of a few ms (runPass), the ones on screen first.
+	 */
+	private frame(): void {
+		this.frameT0 = performance.now();
+		if (this.range.name === 'live')
+			this.staleAll(false);
 		for (const sp of this.sparks)
-			drawSparkline(sp.el, sp.values(this.win), sp.color);
-		if (this.heatmap && charts) {
-			const cores = windowCores(this.win);
-			const v = this.view;
-			const live = this.range.name === 'live';
-			this.heatmap.draw({ ts: v.ts, rows: coreMatrix(v, cores), cores,
-				spanMs: live ? SPAN_MS : this.range.to - this.range.from,
-				end: live ? undefined : this.range.to,
-				textColor: readTheme(document.documentElement).muted });
-			this.state.cores = cores.length;
-		}
-		if (JSON.stringify(layers) !== JSON.stringify(this.state.chartLayers))
-			this.state.chartLayers = layers;
+			if (sp.size.w > 0)
+				drawSparkline(sp.el, sp.values(this.win), sp.color, sp.size);
 		if (this.latest) {
 			const f = this.latest;
 			this.state.tiles = tilesFromFrame(f);
 			this.state.extra = extraTiles(f);
-			this.state.unavailable = { ...(f.unavailable ?? {}) };
+			const un = f.unavailable ?? {};
+			if (!sameJson(un, this.state.unavailable))
+				this.state.unavailable = { ...un };
 			this.state.fs = f.fs ?? [];
 			this.state.net = f.net ?? [];
 			this.state.disk = f.disk ?? [];
 			const reasons = f.perf?.reasons ?? {};
-			if (JSON.stringify(reasons) !== JSON.stringify(this.state.hwReasons)) {
+			if (!sameJson(reasons, this.state.hwReasons)) {
 				this.state.hwReasons = { ...reasons };
 				this.state.hwWhy = { ...(f.perf?.why ?? {}) };
 			}
 		}
-		this.state.points = points;
 		this.state.paintedTs = this.win.lastTs;
 		this.state.firstTs = this.win.firstTs;
-		if (this.range.name !== 'live' && !this.state.loading && this.rangeT0) {
+		this.state.paints++;
+		if (this.unpaintedSince) {
+			this.pendingSince = this.pendingSince ? Math.min(this.pendingSince, this.unpaintedSince) : this.unpaintedSince;
+			this.unpaintedSince = 0;
+		}
+		this.requestPass();
+	}
+
+	/*
+	 * Starts a drawing pass in a task of its own (never inside the caller's: an observer callback,
+	 * a rAF callback or a response handler stays short), or asks the running one to go round again.
+	 */
+	private requestPass(): void {
+		if (this.passRunning) {
+			this.passAgain = true;
+			return;
+		}
+		this.passRunning = true;
+		void yieldToMain().then(() => this.runPass());
+	}
+
+	/* Draws what is stale: charts on screen, then (yielding between pieces) the ones off screen. */
+	private async runPass(): Promise<void> {
+		try {
+			do {
+				this.passAgain = false;
+				const since = this.pendingSince;
+				this.pendingSince = 0;
+				const t0 = this.frameT0 || performance.now();
+				this.frameT0 = 0;
+				const todo = drawOrder(this.slots, performance.now(), OFFSCREEN_MS);
+				const onScreen = todo.filter((x) => x.visible);
+				await runSliced(onScreen, (x) => this.drawSlot(x), { budgetMs: SLICE_MS, yield: afterNextFrame });
+				this.publish();
+				const now = performance.now();
+				if (onScreen.length || since) {
+					this.state.drawMs = Math.round((now - t0) * 100) / 100;
+					if (since) {
+						perfStats.tickMs[perfStats.tickN % perfStats.tickMs.length] = now - since;
+						perfStats.tickN++;
+					}
+				}
+				/* Off screen: at least one per pass, then until newer data wants the screen again. */
+				let k = 0;
+				await runSliced(todo.filter((x) => !x.visible), (x) => {
+					k++;
+					return this.drawSlot(x);
+				}, { budgetMs: SLICE_MS, yield: afterNextFrame, stop: () => k > 0 && this.passAgain });
+				if (k)
+					this.publish();
+				if (this.passAgain)
+					await yieldToMain();
+			} while (this.passAgain);
+		} finally {
+			this.passRunning = false;
+		}
+		if (this.range.name !== 'live' && !this.state.loading && this.rangeT0 && this.slots.length &&
+			this.slots.every((x) => x.fresh)) {
 			const t0 = this.rangeT0;
 			this.rangeT0 = 0;
-			queueMicrotask(() => {
-				this.state.rangeMs = Math.round(performance.now() - t0);
-				performance.mark('pw-range-painted');
-			});
+			this.state.rangeMs = Math.round(performance.now() - t0);
+			performance.mark('pw-range-painted');
 		}
-		this.state.paints++;
-		/* uPlot paints in a microtask queued by setData: this one runs after those. */
-		const since = this.unpaintedSince;
-		this.unpaintedSince = 0;
-		queueMicrotask(() => {
-			const now = performance.now();
-			this.state.drawMs = Math.round((now - t0) * 100) / 100;
-			if (since) {
-				perfStats.tickMs[perfStats.tickN % perfStats.tickMs.length] = now - since;
-				perfStats.tickN++;
-			}
-			if (points > 0 && !this.markedFirst) {
-				this.markedFirst = true;
-				performance.mark('pw-first-chart');
+	}
+
+	/* One chart (or the heatmap) from the window shown; resolves after uPlot's drawing microtask. */
+	private drawSlot(x: Slot): Promise<void> {
+		const v = this.view;
+		x.fresh = true;
+		x.structural = false;
+		x.drawnAt = performance.now();
+		if (x.chart) {
+			if (v.length === 0)
+				x.chart.clear();
+			else
+				x.chart.update(v);
+		} else if (this.heatmap) {
+			const cores = windowCores(this.win);
+			const live = this.range.name === 'live';
+			this.heatmap.draw({ ts: v.ts, rows: coreMatrix(v, cores), cores,
+				spanMs: live ? SPAN_MS : this.range.to - this.range.from,
+				end: live ? undefined : this.range.to,
+				textColor: this.colors.muted });
+			this.state.cores = cores.length;
+		}
+		return Promise.resolve().then(() => {
+			if (x.id === 'cpu' && this.wantFirstRangeMark && this.range.name !== 'live' && v.length && v === this.hist) {
+				this.wantFirstRangeMark = false;
+				performance.mark('pw-range-first-chart');
 			}
 		});
 	}
+
+	/* Layer counts and points of what was drawn, into the page's state. */
+	private publish(): void {
+		const layers: Record<string, number> = {};
+		let drawn = false;
+		for (const x of this.slots)
+			if (x.chart) {
+				layers[x.id] = x.chart.layersWithData;
+				drawn ||= x.drawnAt > 0;
+			}
+		if (!sameJson(layers, this.state.chartLayers))
+			this.state.chartLayers = layers;
+		const points = drawn ? this.view.length : 0;
+		this.state.points = points;
+		if (points > 0 && !this.markedFirst) {
+			this.markedFirst = true;
+			performance.mark('pw-first-chart');
+		}
+	}
 }
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/* An anomaly's start and end in the browser's time zone. */
+const when = fmtDateTime;

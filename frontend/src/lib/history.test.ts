@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunks, namedRange, panelSeries, rangeFromUrl, rangeToSearch, snapTs } from './history';
+import { chunks, namedRange, numericPoints, panelSeries, rangeFromUrl, rangeToSearch, snapTs } from './history';
 import { compareSeries, fmtChange } from './compare';
 import { FRAME } from '../test/frame-example';
 import type { Frame } from './frame';
@@ -50,5 +50,11 @@ describe('history ranges', () => {
 		expect(fmtChange(12.34)).toBe('+12.3 %');
 		expect(fmtChange(-3)).toBe('−3.0 %');
 		expect(fmtChange(null)).toBe('–');
+	});
+});
+
+describe('numericPoints', () => {
+	it('keeps the points whose ts and value are numbers', () => {
+		expect(numericPoints([[1, 2], [3, null], ['x', 4], [5, 6, 7], [8]])).toEqual([[1, 2], [5, 6]]);
 	});
 });

@@ -145,15 +145,20 @@ export async function loadHistory(win: TimeWindow, names: string[], r: Range, po
 			histPath('query', part, r, points, host));
 		tier = res.tier;
 		stepS = res.step_s;
-		for (const s of res.series ?? []) {
-			const key = seriesKey(s.metric, s.instance);
-			for (const [ts, v] of s.points ?? [])
-				if (typeof ts === 'number' && typeof v === 'number')
-					win.upsert(ts, [[key, v]]);
-		}
+		for (const s of res.series ?? [])
+			win.mergeSeries(seriesKey(s.metric, s.instance), numericPoints(s.points ?? []));
 		progress(++done, parts.length);
 	});
 	return { tier, stepS };
+}
+
+/* The points whose ts and value are numbers (a null value is a bucket without data). */
+export function numericPoints(points: readonly (readonly unknown[])[]): [number, number][] {
+	const out: [number, number][] = [];
+	for (const p of points)
+		if (Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number')
+			out.push([p[0], p[1]]);
+	return out;
 }
 
 /*
@@ -206,9 +211,11 @@ export async function loadCompare(win: TimeWindow, names: string[], r: Range, of
 			histPath('compare', part, r, points, host, `&offset=${offset}`));
 		for (const s of res.series ?? []) {
 			const key = seriesKey(s.metric, s.instance);
-			for (const [ts, , shifted] of s.points ?? [])
-				if (typeof ts === 'number' && typeof shifted === 'number')
-					win.upsert(snapTs(win.ts, ts), [[`${key}~cmp`, shifted]]);
+			const shifted: [number, number][] = [];
+			for (const [ts, , v] of s.points ?? [])
+				if (typeof ts === 'number' && typeof v === 'number')
+					shifted.push([snapTs(win.ts, ts), v]);
+			win.mergeSeries(`${key}~cmp`, shifted);
 			stats.push({ series: s.series, key, mean: s.mean, meanShifted: s.mean_shifted, p95: s.p95,
 				p95Shifted: s.p95_shifted, changePct: s.change_pct });
 		}

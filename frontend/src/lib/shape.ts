@@ -196,3 +196,45 @@ export function backoffMs(attempt: number, rand: () => number = Math.random): nu
 	const base = Math.min(15000, 500 * 2 ** Math.max(0, Math.min(attempt, 10)));
 	return Math.round(base * (0.8 + 0.4 * rand()));
 }
+
+/* Above this many cores the per-core chart draws their spread instead of one line each. */
+export const CORE_LINES_MAX = 16;
+
+/*
+ * The per-core chart's layers: one busy % line per core up to CORE_LINES_MAX cores; beyond that
+ * (a 128-line tangle with no legend) the busiest core, the mean and the least busy core at each
+ * tick, the heatmap beside it showing which core is which. Cores without a value at a tick are
+ * left out of that tick; a tick where none has one is a gap.
+ */
+export function coreLayers(win: TimeWindow, cores: readonly number[] = windowCores(win)): Layer[] {
+	if (cores.length <= CORE_LINES_MAX)
+		return cores.map((c, i) => ({ label: `cpu${c}`, color: coreColor(i), values: coreBusy(win, c) }));
+	const cols = cores.map((c) => coreBusy(win, c));
+	const n = win.length;
+	const max: Column = new Array(n).fill(null);
+	const mean: Column = new Array(n).fill(null);
+	const min: Column = new Array(n).fill(null);
+	for (let i = 0; i < n; i++) {
+		let lo = Infinity, hi = -Infinity, s = 0, k = 0;
+		for (const col of cols) {
+			const v = col[i];
+			if (v === null || v === undefined)
+				continue;
+			lo = Math.min(lo, v);
+			hi = Math.max(hi, v);
+			s += v;
+			k++;
+		}
+		if (k) {
+			max[i] = hi;
+			mean[i] = s / k;
+			min[i] = lo;
+		}
+	}
+	const of = `of ${cores.length} cores`;
+	return [
+		{ label: `busiest ${of}`, color: '#ef4444', values: max },
+		{ label: `mean ${of}`, color: '#3b82f6', values: mean },
+		{ label: `least busy ${of}`, color: '#10b981', values: min },
+	];
+}

@@ -66,3 +66,53 @@ describe('lowerBound', () => {
 		expect(lowerBound([], 1)).toBe(0);
 	});
 });
+
+describe('TimeWindow.mergeSeries', () => {
+	/* The reference: the same points upserted one by one. */
+	const oneByOne = (w: TimeWindow, key: string, pts: [number, number][]) => {
+		for (const [t, v] of pts)
+			w.upsert(t, [[key, v]]);
+	};
+	const same = (a: TimeWindow, b: TimeWindow) => {
+		expect(a.ts).toEqual(b.ts);
+		expect(a.keys().sort()).toEqual(b.keys().sort());
+		for (const k of a.keys())
+			expect(a.column(k)).toEqual(b.column(k));
+	};
+
+	it('equals upserting each point: appends, fills gaps, inserts rows, later duplicates win', () => {
+		const a = new TimeWindow(60_000, 1000);
+		const b = new TimeWindow(60_000, 1000);
+		for (const w of [a, b]) {
+			w.upsert(1000, [['x', 1]]);
+			w.upsert(3000, [['x', 3], ['y', 30]]);
+		}
+		const pts: [number, number][] = [[500, 5], [1000, 10], [2000, 20], [2000, 21], [3000, 30], [6000, 60]];
+		expect(a.mergeSeries('y', pts)).toBe(6);
+		oneByOne(b, 'y', pts);
+		same(a, b);
+		expect(a.ts).toEqual([500, 1000, 2000, 3000, 6000]);
+		expect(a.column('x')).toEqual([null, 1, null, 3, null]);
+		expect(a.column('y')).toEqual([5, 10, 21, 30, 60]);
+	});
+
+	it('sorts unsorted points and leaves out those older than the span', () => {
+		const a = new TimeWindow(10_000, 1000);
+		const b = new TimeWindow(10_000, 1000);
+		const pts: [number, number][] = [[30_000, 3], [1000, 1], [25_000, 2.5], [20_000, 2]];
+		expect(a.mergeSeries('k', pts)).toBe(3);
+		oneByOne(b, 'k', [...pts].sort((x, y) => x[0] - y[0]));
+		same(a, b);
+		expect(a.ts).toEqual([20_000, 25_000, 30_000]);
+	});
+
+	it('keeps the capacity bound', () => {
+		const w = new TimeWindow(1e9, 4);
+		w.mergeSeries('a', [[1, 1], [2, 2], [3, 3]]);
+		w.mergeSeries('b', [[4, 4], [5, 5], [6, 6]]);
+		expect(w.ts).toEqual([3, 4, 5, 6]);
+		expect(w.column('a')).toEqual([3, null, null, null]);
+		expect(w.column('b')).toEqual([null, 4, 5, 6]);
+		expect(w.mergeSeries('c', [])).toBe(0);
+	});
+});

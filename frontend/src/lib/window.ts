@@ -78,6 +78,86 @@ export class TimeWindow {
 		return true;
 	}
 
+	/*
+	 * Merges points [ts, value] of one series in one pass: the same window as upserting them one by
+	 * one (a later point of the same ts wins, points older than the span are left out), without a
+	 * search, an allocation and a trim per point: a history answer of 32 series × 2,000 points
+	 * merges in a few ms instead of holding the main thread. Returns how many points were taken.
+	 */
+	mergeSeries(key: string, points: readonly (readonly [number, number])[]): number {
+		if (!points.length)
+			return 0;
+		let pts = points;
+		for (let i = 1; i < pts.length; i++)
+			if (pts[i][0] < pts[i - 1][0]) {
+				pts = [...points].sort((x, y) => x[0] - y[0]);
+				break;
+			}
+		const last = this.lastTs;
+		const newest = Math.max(last ?? -Infinity, pts[pts.length - 1][0]);
+		const minTs = newest - this.spanMs;
+		let first = 0;
+		while (first < pts.length && pts[first][0] < minTs)
+			first++;
+		if (first === pts.length)
+			return 0;
+		/* The timestamps the window does not have yet, ascending and once each. */
+		const ts = this.tsCol;
+		const added: number[] = [];
+		for (let i = first, a = lowerBound(ts, pts[first][0]); i < pts.length; i++) {
+			const t = pts[i][0];
+			while (a < ts.length && ts[a] < t)
+				a++;
+			if ((a >= ts.length || ts[a] !== t) && added[added.length - 1] !== t)
+				added.push(t);
+		}
+		if (added.length)
+			this.insertRows(added);
+		const col = this.columnFor(key);
+		const all = this.tsCol;
+		for (let i = first, a = lowerBound(all, pts[first][0]); i < pts.length; i++) {
+			const t = pts[i][0];
+			while (all[a] < t)
+				a++;
+			col[a] = pts[i][1];
+		}
+		this.trim();
+		return pts.length - first;
+	}
+
+	/* Inserts all-null rows for the ascending timestamps `add` (none of which is in the window). */
+	private insertRows(add: readonly number[]): void {
+		const old = this.tsCol;
+		if (!old.length || add[0] > old[old.length - 1]) {
+			for (const t of add)
+				old.push(t);
+			for (const c of this.cols.values())
+				for (let k = 0; k < add.length; k++)
+					c.push(null);
+			return;
+		}
+		const n = old.length + add.length;
+		const merged: number[] = new Array(n);
+		/* from[k]: index in the old rows of merged row k, or -1 for an inserted one. */
+		const from = new Int32Array(n);
+		for (let k = 0, a = 0, b = 0; k < n; k++) {
+			if (b >= add.length || (a < old.length && old[a] < add[b])) {
+				merged[k] = old[a];
+				from[k] = a++;
+			} else {
+				merged[k] = add[b++];
+				from[k] = -1;
+			}
+		}
+		for (const [key, c] of this.cols) {
+			const out: Column = new Array(n);
+			for (let k = 0; k < n; k++)
+				out[k] = from[k] < 0 ? null : c[from[k]];
+			this.cols.set(key, out);
+		}
+		this.tsCol = merged;
+	}
+
 	/* Drops every point older than the span relative to `nowMs` (or to the newest point). */
 	trim(nowMs?: number): void {
 		const last = this.lastTs;
