@@ -5,7 +5,9 @@
 #   - steady-state writes: perfwatch_ingest() of a full frame per tick (WAL and latency);
 #   - steady-state maintenance: perfwatch_maintain() after each minute of ticks;
 #   - the history API's statements, RUNS times each after 3 warm-up runs (8 series), medians;
-#   - optionally the same requests over HTTP when PERFWATCH_API_BIN is an API server binary.
+#   - optionally the same requests over HTTP when PERFWATCH_API_BIN is an API server binary, with
+#     the statement's own duration in the server log and the API process's CPU per request;
+#   - what-if: a btree on ts next to the raw BRIN for the newest minutes (reads, size, WAL).
 # Usage: bench/history_bench.sh [days] [runs]      (defaults 7 and 50; results on stdout)
 # Env: PGBIN (/usr/lib/postgresql/15/bin), PERFWATCH_API_BIN (a perfwatch-api binary, or "export"
 # to build one from HEAD; optional), KEEP=1 keeps the cluster.
@@ -60,6 +62,7 @@ echo "# migrations: $(git -C "$root" rev-parse --short HEAD): $(git -C "$root" l
 q -f "$root/tests/sql/generate.sql" >/dev/null
 echo "# PerfWatch history benchmark: $days days at 1 Hz, $runs runs per query, $(date -u +%FT%TZ)"
 echo "# $(nproc) CPUs, $(psql -X -A -t -c 'SHOW server_version'), shared_buffers 256MB"
+echo "# uptime at start: $(uptime)"
 
 # 1. Data: [now - days - 1 h, now - 1 h); the last hour is written by the tick benchmark.
 t0=$(date +%s%N)
@@ -221,10 +224,14 @@ q -c "SELECT 'tiers: ' || string_agg(tier || ' ' || step_s || ' s', ', ') FROM (
 	((perfwatch_history_plan(now() - interval '24 hours', now(), 720)).*),
 	((perfwatch_history_plan(now() - interval '7 days', now(), 1000)).*)) p(tier, step_s)"
 
-# 7. Over HTTP (optional): the same requests to a running perfwatch-api, curl time_total.
+# 7. Over HTTP (optional): the same requests to a running perfwatch-api, curl time_total; the
+# statement's duration as the server logs it (log_min_duration_statement for the API's role) and
+# the API process's CPU time (all threads, /proc/PID/task/*/schedstat) per request, so that the
+# HTTP figure splits into database, API server and the rest (curl, TCP, scheduling).
 if [ -n "${PERFWATCH_API_BIN:-}" ]; then
 	hport=$((port + 1000))
 	chmod 755 "$tmp"
+	q -c "ALTER ROLE perfwatch_api SET log_min_duration_statement = 0"
 	# setpriv execs the server itself (no su parent left behind), so $! is the server.
 	run_as=
 	[ "$(id -u)" != 0 ] || run_as="setpriv --reuid=perfwatch --regid=perfwatch --clear-groups"
@@ -237,44 +244,71 @@ if [ -n "${PERFWATCH_API_BIN:-}" ]; then
 		-H 'Content-Type: application/json' -d '{"user":"admin","password":"bench-password-1"}' \
 		"http://127.0.0.1:$hport/api/v1/auth/login"
 	s=$(echo "$keys" | tr -d '{}')
-	now_ms=$(($(date +%s) * 1000))
-	for spec in "query?series=$s&from=$((now_ms - 300000))&points=300|last 5 min" \
-		"query?series=$s&from=$((now_ms - 86400000))&points=720|24 h -> 720 points" \
-		"query?series=$s&from=$((now_ms - 604800000))&points=1000|7 d -> 1000 points" \
-		"compare?series=$s&offset=1d&points=720|1 h vs yesterday" \
-		"anomalies?series=$s|anomalies 24 h"; do
-		url="http://127.0.0.1:$hport/api/v1/${spec%%|*}"
-		for i in 1 2 3; do curl -s -b "$tmp/cookies" -o /dev/null "$url"; done
-		code=$(curl -s -b "$tmp/cookies" -o /dev/null -w '%{http_code}' "$url")
-		med=$(for i in $(seq "$runs"); do curl -s -b "$tmp/cookies" -o /dev/null -w '%{time_total}\n' "$url"; done |
-			awk '{ print $1 * 1000 }' | median)
-		printf 'HTTP %-40s %s  median %.1f ms\n' "${spec#*|}" "$code" "$med"
+	api_cpu() { awk '{ ns += $1 } END { printf "%d\n", ns }' /proc/"$api_pid"/task/*/schedstat; }
+	# Each request asks for the range ending at its own start, as now() does for the statements.
+	url() { t=$(date +%s%3N); echo "http://127.0.0.1:$hport/api/v1/$1?series=$s&from=$((t - $2 * 1000))&to=$t$3"; }
+	for spec in "query|300|&points=300|last 5 min|perfwatch_api_query" \
+		"query|86400|&points=720|24 h -> 720 points|perfwatch_api_query" \
+		"query|604800|&points=1000|7 d -> 1000 points|perfwatch_api_query" \
+		"compare|3600|&offset=1d&points=720|1 h vs yesterday|perfwatch_api_compare" \
+		"anomalies|86400||anomalies 24 h|perfwatch_api_anomalies"; do
+		route=$(echo "$spec" | cut -d'|' -f1)
+		range=$(echo "$spec" | cut -d'|' -f2)
+		extra=$(echo "$spec" | cut -d'|' -f3)
+		label=$(echo "$spec" | cut -d'|' -f4)
+		fn=$(echo "$spec" | cut -d'|' -f5)
+		for i in 1 2 3; do curl -s -b "$tmp/cookies" -o /dev/null "$(url "$route" "$range" "$extra")"; done
+		code=$(curl -s -b "$tmp/cookies" -o /dev/null -w '%{http_code}' "$(url "$route" "$range" "$extra")")
+		sleep 0.5
+		logline=$(wc -l <"$tmp/pg.log")
+		c0=$(api_cpu)
+		med=$(for i in $(seq "$runs"); do
+			curl -s -b "$tmp/cookies" -o /dev/null -w '%{time_total}\n' "$(url "$route" "$range" "$extra")"
+		      done | awk '{ print $1 * 1000 }' | median)
+		c1=$(api_cpu)
+		sleep 0.5
+		db=$(tail -n +"$((logline + 1))" "$tmp/pg.log" | grep "execute <unnamed>: SELECT.*$fn(" |
+			sed 's/.*duration: \([0-9.]*\) ms.*/\1/' | median)
+		printf 'HTTP %-28s %s  median %.1f ms  (statement in the server log %.1f ms, API CPU %.2f ms per request)\n' \
+			"$label" "$code" "$med" "${db:-0}" "$(awk "BEGIN { print ($c1 - $c0) / $runs / 1e6 }")"
 	done
+	kill "$api_pid" 2>/dev/null || true
+	api_pid=
+	q -c "ALTER ROLE perfwatch_api RESET log_min_duration_statement"
 fi
 
-# 8. What-if for 001's raw BRIN (pages_per_range 128 by default): the same raw-tier statements
-# with an extra BRIN of 16 pages per range on the partitions they read (after everything else).
+# 8. What-if for the newest minutes: a btree on ts next to the raw BRIN (009: 16 pages per range)
+# in today's and yesterday's partitions of every raw table; the raw-tier statements again, then
+# its size and what it costs each tick written (latency, WAL).
 q <<'EOF'
+CREATE TABLE bench.whatif (idx regclass);
 DO $$
 DECLARE
 	p record;
 BEGIN
 	FOR p IN SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-		 JOIN history_source s ON i.inhparent = s.table_name::regclass
-		 WHERE c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')
-		    OR c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC' - interval '1 day', 'YYYYMMDD')
+		 JOIN pg_class t ON t.oid = i.inhparent
+		 WHERE t.relname LIKE '%\_samples' AND t.relnamespace = 'public'::regnamespace
+		   AND (c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD')
+			OR c.relname LIKE '%\_' || to_char(now() AT TIME ZONE 'UTC' - interval '1 day', 'YYYYMMDD'))
 	LOOP
-		EXECUTE format('CREATE INDEX %I ON %I USING brin (ts) WITH (pages_per_range = 16)',
-			       p.relname || '_brin16', p.relname);
+		EXECUTE format('CREATE INDEX %I ON %I (ts)', p.relname || '_btree', p.relname);
+		INSERT INTO bench.whatif VALUES ((p.relname || '_btree')::regclass);
 	END LOOP;
 END
 $$;
 ANALYZE;
 EOF
+echo "what-if btree on ts (today + yesterday, every raw table): $(q -c "SELECT round(sum(pg_relation_size(w.idx)) / 1e6, 1) || ' MB, ' || round(sum(pg_relation_size(w.idx))::numeric / sum(c.reltuples)::numeric, 1) || ' B per row' FROM bench.whatif w JOIN pg_index i ON i.indexrelid = w.idx JOIN pg_class c ON c.oid = i.indrelid")"
 for n in 1 4; do
 	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t 3 -f "q$n.sql" perfwatch >/dev/null 2>&1)
 	rm -f "$tmp"/q$n.log*
 	(cd "$tmp" && "$PGBIN/pgbench" -n -c 1 -t "$runs" -f "q$n.sql" -l --log-prefix="q$n.log" perfwatch >/dev/null 2>&1)
-	printf 'what-if BRIN pages_per_range=16, query %s: median %.1f ms\n' "$n" \
+	printf 'what-if btree on ts, query %s: median %.1f ms\n' "$n" \
 		"$(cat "$tmp"/q$n.log* | awk '{ print $3 / 1000 }' | median)"
 done
+q -c "UPDATE bench.state SET next_ts = (SELECT max(ts) + interval '1 second' FROM tick_samples WHERE ts > now() - interval '1 hour')"
+wal_btree=$(tick_run "$tmp/tick.sql" 300 btreelog)
+lat_btree=$(cat "$tmp"/btreelog.* | awk '{ print $3 }' | median)
+echo "what-if btree on ts, write one tick: $(awk "BEGIN { printf \"%.2f\", ($lat_btree - $lat_step) / 1000 }") ms, WAL $((wal_btree - wal_step)) bytes/tick"
+echo "# uptime at end: $(uptime)"
