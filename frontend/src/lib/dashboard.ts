@@ -76,6 +76,8 @@ export function backfillQueries(cores: readonly number[], host?: string, frame?:
 
 const MAX_ROW_QUERIES = 16;
 
+/* At most this many ms between repaints: 10 a second at most, whatever the tick rate. */
+const MIN_FRAME_MS = 100;
 /* Milliseconds of chart work between two yields to the browser (a long task is > 50 ms). */
 const SLICE_MS = 8;
 /* Live data: a chart off screen is redrawn at most this often (at once when it scrolls into view). */
@@ -813,14 +815,27 @@ export class Dashboard {
 		this.scheduleDraw();
 	}
 
+	/*
+	 * One repaint per animation frame, and at most one per MIN_FRAME_MS: ticks faster than that
+	 * (a collector at 10 ms, a replay at ~100 frames/s) are coalesced into one repaint showing the
+	 * newest; ticks 1 s apart are repainted at the next frame, without waiting.
+	 */
+	private lastFrameAt = -Infinity;
+
 	private scheduleDraw(): void {
 		if (this.rafPending)
 			return;
 		this.rafPending = true;
-		requestAnimationFrame(() => {
+		const wait = this.lastFrameAt + MIN_FRAME_MS - performance.now();
+		const go = () => requestAnimationFrame(() => {
 			this.rafPending = false;
+			this.lastFrameAt = performance.now();
 			this.frame();
 		});
+		if (wait > 0)
+			setTimeout(go, wait);
+		else
+			go();
 	}
 
 	/*
