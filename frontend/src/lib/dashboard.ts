@@ -397,27 +397,34 @@ export class Dashboard {
 		const host = this.config?.host || undefined;
 		try {
 			this.state.loading = 'Loading history…';
-			const known = await catalogue(host);
-			performance.mark('pw-catalogue');
-			const names = panelSeries(f).filter((n) => known.has(n));
-			/*
-			 * The CPU chart's series are asked first, in a request of their own, and that chart is
-			 * drawn as soon as they are in; the rest (3 requests in flight) and the other charts after.
-			 */
-			const mainNames = names.filter((n) => MAIN_SERIES.includes(n));
-			const restNames = names.filter((n) => !MAIN_SERIES.includes(n));
-			const total = Math.ceil(restNames.length / 32) + (mainNames.length ? 1 : 0);
 			let done = 0;
+			let total = 0;
 			const progress = () => {
-				if (gen === this.loadGen)
-					this.state.loading = `Loading history ${++done}/${total}`;
+				done++;
+				if (gen === this.loadGen && total)
+					this.state.loading = `Loading history ${done}/${total}`;
 			};
 			const points = this.pointsWanted();
-			const main = mainNames.length ? loadHistory(this.hist, mainNames, r, points, host, progress).then((x) => {
+			const paint = <T>(x: T): T => {
 				if (gen === this.loadGen)
 					this.paintMainChart();
 				return x;
-			}) : null;
+			};
+			/*
+			 * The CPU chart's series are asked first, in a request of their own, without waiting for
+			 * the catalogue (a collector writes every CPU state), and that chart is drawn as soon as
+			 * they are in; should one be unknown (a 404), they are asked again with the catalogue's
+			 * names. The rest (3 requests in flight) and the other charts after.
+			 */
+			const early = loadHistory(this.hist, MAIN_SERIES, r, points, host, progress).then(paint, () => null);
+			const known = await catalogue(host);
+			performance.mark('pw-catalogue');
+			const names = panelSeries(f).filter((n) => known.has(n));
+			const mainNames = names.filter((n) => MAIN_SERIES.includes(n));
+			const restNames = names.filter((n) => !MAIN_SERIES.includes(n));
+			total = Math.ceil(restNames.length / 32) + 1;
+			const main = early.then((x) => x ?? (mainNames.length ?
+				loadHistory(this.hist, mainNames, r, points, host, progress).then(paint) : null));
 			const rest = loadHistory(this.hist, restNames, r, points, host, progress);
 			/* Trend lines are set before the charts are built, so a trend does not rebuild them later. */
 			const trends = this.loadTrendLines(r, names, host);
