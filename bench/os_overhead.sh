@@ -167,7 +167,7 @@ for p in "$COL" "$NE" "$ND" "$FLOOR"; do kill -TERM "$p" 2>/dev/null || true; do
 pw_say "per source: thread CPU of sample() and encode() per tick (bench/os_sources.c, 30 ticks at 1 s)"
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$PW_ROOT" -I"$BUILD/common/gen" -o "$TMP/os_sources" \
 	"$PW_ROOT/bench/os_sources.c" "$BUILD/collector/libperfwatch-collector-core.a" \
-	"$BUILD/common/libperfwatch-common.a" -ljansson -lpq -lpfm -lm
+	"$BUILD/common/libperfwatch-common.a" -ljansson -lpq -lcap -lm
 "$TMP/os_sources" 30 2>/dev/null
 
 pw_say "malloc calls per tick in the steady state (two runs at 0.1 s, difference per extra tick)"
