@@ -243,6 +243,8 @@ export class Dashboard {
 				if (it)
 					it.size = { w: e.contentRect.width, h: e.contentRect.height };
 			}
+			/* Redrawn at the new size in the next repaint, not at the next tick. */
+			this.scheduleDraw();
 		});
 		this.sparkObs.observe(el);
 	}
