@@ -4,12 +4,14 @@
  * CPUs, so the 128-CPU frames are SYNTHETIC TEST DATA: the collector's newest frame is the
  * template, its cpu.cores replaced by 128 made-up cores with a deterministic pattern, written
  * through the real ingest path (SELECT perfwatch_ingest($1), the way tests/e2e/seed-history.js
- * writes history) with the collector stopped, one frame a second. They are never presented as
- * measured: they live in this throw-away stack only, and the screenshot's name says synthetic.
+ * writes history) with the collector stopped, one frame a second, under the host name
+ * "synthetic-128cpu" (the page then shows that host only, and says so in its header). They are
+ * never presented as measured: they live in this throw-away stack only, and the screenshots'
+ * names say synthetic.
  * Checks: a row per core (128 painted rows, each at least 4 px, labelled), hover names the CPU,
  * the tick and its busy %, and that value equals the API's for that core and tick; the per-core
  * chart draws the spread (busiest / mean / least busy) instead of 128 lines.
- * Screenshot: tests/artifacts/e2e/heatmap-128-cpus-synthetic.png.
+ * Screenshots: tests/artifacts/e2e/heatmap-128-cpus-synthetic.png, panel-cpu-128-cpus-synthetic.png.
  */
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -60,9 +62,16 @@ function syntheticCore(c, k) {
 		irq: 0, softirq: 0, steal: 0, guest: 0, guest_nice: 0 };
 }
 
+/*
+ * The synthetic frames' host: not the machine's own, so the API (whose config names the host of
+ * the newest frame) and the page show only them, under a name that says what they are.
+ */
+const HOST = 'synthetic-128cpu';
+
 /* SYNTHETIC frame k at ts: the collector's own frame with 128 made-up cores (and their mean as total). */
 function syntheticFrame(template, k, ts) {
 	const f = JSON.parse(JSON.stringify(template));
+	f.host = HOST;
 	const cores = Array.from({ length: NCPU }, (_, c) => syntheticCore(c, k));
 	const mean = (key) => Math.round(cores.reduce((a, x) => a + x[key], 0) / NCPU * 100) / 100;
 	f.ts = ts;
@@ -137,6 +146,9 @@ describe('per-core heatmap at 128 CPUs (synthetic frames through perfwatch_inges
 
 	it('draws one readable, labelled row per core for all 128', async () => {
 		const heat = page.locator('[data-testid="heatmap-cores"]');
+		/* The page shows the synthetic host (the newest frames' host), named as such. */
+		await waitUntil('the synthetic host in the header', async () =>
+			(await page.locator('[data-testid="host"]').textContent().catch(() => '')) === HOST, 20000);
 		await waitUntil('128 cores in the heatmap and 200 ticks backfilled', async () =>
 			Number(await heat.getAttribute('data-cores')) === NCPU &&
 			Number(await page.getAttribute('[data-testid="dashboard"]', 'data-points')) >= 200, 60000);
@@ -192,6 +204,9 @@ describe('per-core heatmap at 128 CPUs (synthetic frames through perfwatch_inges
 		assert.match(legend, /least busy of 128 cores/);
 		await page.mouse.move(1, 1);
 		await heat.screenshot({ path: path.join(SHOTS, 'heatmap-128-cpus-synthetic.png') });
+		const unstick = await page.addStyleTag({ content: '.bar { position: static !important; }' });
+		await page.locator('[data-testid="panel-cpu"]').screenshot({ path: path.join(SHOTS, 'panel-cpu-128-cpus-synthetic.png') });
+		await unstick.evaluate((el) => el.remove());
 	});
 
 	it('shows on hover the CPU, the tick and the busy % the API has for them', async () => {
@@ -216,7 +231,7 @@ describe('per-core heatmap at 128 CPUs (synthetic frames through perfwatch_inges
 			assert.ok(shown.text.endsWith(`${value.toFixed(1)} % busy`), shown.text);
 			/* The API's numbers for that core and tick, busy = 100 − idle − iowait as the page computes it. */
 			const q = async (metric) => {
-				const r = await stack.fetch(`/api/v1/query?metric=${metric}&instance=${core}&from=${ts - 500}&to=${ts + 500}`);
+				const r = await stack.fetch(`/api/v1/query?metric=${metric}&instance=${core}&host=${HOST}&from=${ts - 500}&to=${ts + 500}`);
 				assert.equal(r.status, 200);
 				const pts = (await r.json()).series[0].points.filter((p) => p[0] === ts);
 				assert.equal(pts.length, 1, `${metric} of cpu${core} at ${ts}`);

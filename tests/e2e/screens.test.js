@@ -192,9 +192,11 @@ describe('dashboard on large and HiDPI screens', () => {
 			await unstick.evaluate((el) => el.remove());
 			/* A window resized to 1280×720 on the same screen: the charts follow their cards. */
 			await page.setViewportSize({ width: 1280, height: 720 });
-			await waitUntil('the charts resized', async () => {
+			const sharp = (c) => Math.abs(c.w - c.cssW * 2) <= 1.5 && Math.abs(c.h - c.cssH * 2) <= 1.5;
+			await waitUntil('the charts, the heatmap and the sparklines redrawn at the new size', async () => {
 				const r = await measure(page);
-				return Object.values(r.charts).every((c) => c.uplot !== null && Math.abs(c.uplot - c.plot) <= 1) ? r : null;
+				return Object.values(r.charts).every((c) => c.uplot !== null && Math.abs(c.uplot - c.plot) <= 1) &&
+					sharp(r.heat) && r.sparks.every(sharp) ? r : null;
 			}, 15000);
 			checkLayout(await measure(page), '1280x720@2x');
 		} finally {
