@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,8 +16,8 @@
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
+#include <jansson.h>
 
-#include "apiserver/history_json.h"
 #include "apiserver/history_params.h"
 #include "apiserver/http.h"
 #include "apiserver/query_params.h"
@@ -147,6 +148,68 @@ http_history_missing(const PGresult *res, char *err, size_t errlen)
 	return n > 0;
 }
 
+/* One series object of the JSON answer: name split into metric and instance like metric=. */
+static json_t *
+http_history_series_json(const PGresult *res, int row)
+{
+	const char *name = PQgetvalue(res, row, 2);
+	const char *colon = strchr(name, ':');
+	json_t *s = json_object();
+
+	json_object_set_new(s, "id", json_integer(atoi(PQgetvalue(res, row, 1))));
+	json_object_set_new(s, "series", json_string(name));
+	json_object_set_new(s, "metric",
+			    colon ? json_stringn(name, (size_t)(colon - name)) : json_string(name));
+	json_object_set_new(s, "instance", json_string(colon ? colon + 1 : ""));
+	json_object_set_new(s, "host", json_string(PQgetvalue(res, row, 3)));
+	json_object_set_new(s, "unit", json_string(PQgetvalue(res, row, 4)));
+	json_object_set_new(s, "points", json_array());
+	return s;
+}
+
+/* A point's value: JSON has no NaN or infinity (json_real() refuses them), so they are null. */
+static json_t *
+http_history_value(const PGresult *res, int row, int col)
+{
+	double v;
+
+	if (PQgetisnull(res, row, col))
+		return json_null();
+	v = strtod(PQgetvalue(res, row, col), NULL);
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *
+http_history_query_json(const struct history_params *p, const PGresult *res)
+{
+	json_t *body = json_pack("{s:I, s:I, s:s}", "from", (json_int_t)p->from_ms, "to",
+				 (json_int_t)p->to_ms, "agg", history_params_agg_name(p->agg));
+	json_t *series = json_array();
+	json_t *points = NULL;
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *kind = PQgetvalue(res, i, 0);
+
+		if (strcmp(kind, "plan") == 0) {
+			json_object_set_new(body, "tier", json_string(PQgetvalue(res, i, 2)));
+			json_object_set_new(body, "step_s",
+					    json_integer(atoi(PQgetvalue(res, i, 6))));
+		} else if (strcmp(kind, "series") == 0) {
+			json_t *s = http_history_series_json(res, i);
+
+			points = json_object_get(s, "points");
+			json_array_append_new(series, s);
+		} else if (points != NULL) {
+			json_int_t ts = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+
+			json_array_append_new(
+				points, json_pack("[I, o]", ts, http_history_value(res, i, 6)));
+		}
+	}
+	json_object_set_new(body, "series", series);
+	return body;
+}
+
 /* Appends `s` as one CSV field (RFC 4180: quoted, inner quotes doubled) and a comma. */
 static void
 http_history_csv_field(struct evbuffer *buf, const char *s)
@@ -211,17 +274,7 @@ http_history_query_done(const PGresult *res, void *arg)
 		http_history_send(pd->req, 200, "text/csv; charset=utf-8", buf);
 		evbuffer_free(buf);
 	} else {
-		struct evbuffer *buf = evbuffer_new();
-
-		if (buf != NULL && history_json_query(buf, &pd->params, res) == 0) {
-			http_history_send(pd->req, 200, "application/json", buf);
-		} else {
-			log_error("out of memory writing a history answer of %d rows",
-				  PQntuples(res));
-			http_reply_error(pd->req, 500, "out of memory");
-		}
-		if (buf != NULL)
-			evbuffer_free(buf);
+		http_reply_json(pd->req, 200, http_history_query_json(&pd->params, res));
 	}
 done:
 	free(pd);
