@@ -1,4 +1,5 @@
 /* perfwatch-collector: loads the configuration, installs signal handlers, runs the tick loop. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,11 +47,19 @@ main_signals(void)
 static void
 main_reexec_without_gnutls_init(char **argv)
 {
+	char self[PATH_MAX];
+	ssize_t n;
+
 	if (getenv("GNUTLS_NO_IMPLICIT_INIT") != NULL)
 		return;
+	/* The binary's own path, not /proc/self/exe: that would make the process's name "exe". */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+		return;
+	self[n] = '\0';
 	if (setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 1) != 0)
 		return;
-	execv("/proc/self/exe", argv);
+	execv(self, argv);
 }
 
 int

@@ -96,6 +96,12 @@ test('every tick becomes rows and a NOTIFY', async () => {
 	assert.ok(frame.mem.total_kb > 0 && frame.load.tasks > 0, JSON.stringify(frame));
 	const seqs = storedSeqs();
 	assert.ok(seqs.length >= 3);
+	/* It re-executed itself once to keep GnuTLS from initialising at load (collector/main.c),
+	 * under its own name: ps, docker top and the compose smoke test look for it by that name. */
+	const pid = stack.services.collector.child.pid;
+	assert.equal(fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), 'perfwatch-colle');
+	assert.ok(fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')
+		.includes('GNUTLS_NO_IMPLICIT_INIT=1'), 'the collector did not re-execute itself');
 	const cpuRows = Number(stack.psql(`SELECT count(*) FROM cpu_samples WHERE cpu = -1`));
 	const memRows = Number(stack.psql('SELECT count(*) FROM memory_samples WHERE total_kb > 0'));
 	const loadRows = Number(stack.psql('SELECT count(*) FROM load_samples WHERE tasks > 0'));
