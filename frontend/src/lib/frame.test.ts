@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flattenFrame, frameCores, normaliseInstance, parseFrame, seriesKey } from './frame';
+import { flattenFrame, frameCores, normaliseInstance, parseFrame, rowNum, seriesKey } from './frame';
 import { FRAME } from '../test/frame-example';
 
 describe('parseFrame', () => {
@@ -48,5 +48,16 @@ describe('flattenFrame', () => {
 
 	it('lists cores in ascending order', () => {
 		expect(frameCores(FRAME as never)).toEqual([0, 1]);
+	});
+});
+
+describe('rowNum', () => {
+	it('gives a number field and null for anything else', () => {
+		const r = { a: 1.5, z: 0, s: '3', n: null };
+		expect(rowNum(r, 'a')).toBe(1.5);
+		expect(rowNum(r, 'z')).toBe(0);
+		expect(rowNum(r, 's')).toBeNull();
+		expect(rowNum(r, 'n')).toBeNull();
+		expect(rowNum(r, 'missing')).toBeNull();
 	});
 });

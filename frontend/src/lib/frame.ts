@@ -116,6 +116,11 @@ export function isFiniteNumber(x: unknown): x is number {
 }
 
 /* Parses one WebSocket message; null when it is not a v1 frame with a numeric ts. */
+/* A row's numeric field, or null when the row has none (missing, null or not a number). */
+export function rowNum(r: Row, k: string): number | null {
+	return typeof r[k] === 'number' ? (r[k] as number) : null;
+}
+
 export function parseFrame(text: string): Frame | null {
 	let obj: unknown;
 	try {
