@@ -7,33 +7,18 @@
  */
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { startStack, ROOT } = require('../lib/harness.js');
+const { startStack } = require('../lib/harness.js');
+const { CHROMIUM, SHOTS, sleep, ensureDashboardBuilt, waitUntil: waitFor } = require('../lib/browser.js');
 
-const CHROMIUM = process.env.PERFWATCH_CHROMIUM || '/usr/bin/chromium';
-const FRONTEND = path.join(ROOT, 'frontend');
-const SHOTS = path.join(ROOT, 'tests', 'artifacts', 'e2e');
 const CHARTS = ['cpu', 'cores', 'mem', 'load'];
 /* Panels and the charts in them that every Linux machine with /proc fills. */
 const PANELS = ['cpu', 'mem', 'pressure', 'net', 'disk', 'fs', 'hw', 'sensors'];
 const OS_CHARTS = ['faults', 'paging', 'pressure', 'net', 'net-errors', 'disk-iops', 'disk-bytes',
 	'disk-util', 'disk-await'];
-
-/* The dashboard is served from frontend/dist: build it when a fresh clone has none. */
-function ensureDashboardBuilt() {
-	if (fs.existsSync(path.join(FRONTEND, 'dist', 'index.html')))
-		return;
-	const opts = { cwd: FRONTEND, stdio: 'inherit' };
-	if (!fs.existsSync(path.join(FRONTEND, 'node_modules')))
-		execFileSync('npm', ['ci', '--no-audit', '--no-fund'], opts);
-	execFileSync('npm', ['run', 'build'], opts);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* Debian's Chromium, headless, with a throw-away profile in userDir; never a downloaded one. */
 function launch(userDir) {
@@ -48,19 +33,10 @@ function launch(userDir) {
 	});
 }
 
-/* Polls check() until it returns something truthy; on time-out, says what the page showed. */
-async function waitUntil(what, check, timeoutMs = 15000, page = null) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const r = await check();
-		if (r)
-			return r;
-		if (Date.now() > deadline) {
-			const seen = page ? `; page: ${JSON.stringify(await readPage(page))}` : '';
-			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen}`);
-		}
-		await sleep(100);
-	}
+/* waitUntil that, on time-out, says what the page showed. */
+function waitUntil(what, check, timeoutMs = 15000, page = null) {
+	return waitFor(what, check, timeoutMs,
+		page ? async () => `page: ${JSON.stringify(await readPage(page))}` : null);
 }
 
 /* GET on the API server as the stack's admin (the harness keeps the session cookie). */

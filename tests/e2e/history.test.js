@@ -7,39 +7,13 @@
  */
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { startStack, ROOT } = require('../lib/harness.js');
+const { startStack } = require('../lib/harness.js');
+const { CHROMIUM, SHOTS, ensureDashboardBuilt, waitUntil } = require('../lib/browser.js');
 const { seedHistory } = require('./seed-history.js');
-
-const CHROMIUM = process.env.PERFWATCH_CHROMIUM || '/usr/bin/chromium';
-const FRONTEND = path.join(ROOT, 'frontend');
-const SHOTS = path.join(ROOT, 'tests', 'artifacts', 'e2e');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function ensureDashboardBuilt() {
-	if (fs.existsSync(path.join(FRONTEND, 'dist', 'index.html')))
-		return;
-	const opts = { cwd: FRONTEND, stdio: 'inherit' };
-	if (!fs.existsSync(path.join(FRONTEND, 'node_modules')))
-		execFileSync('npm', ['ci', '--no-audit', '--no-fund'], opts);
-	execFileSync('npm', ['run', 'build'], opts);
-}
-
-async function waitUntil(what, check, timeoutMs = 20000) {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const r = await check();
-		if (r)
-			return r;
-		if (Date.now() > deadline)
-			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-		await sleep(100);
-	}
-}
 
 async function apiGet(stack, p) {
 	const res = await stack.fetch(p);
