@@ -906,8 +906,8 @@ export class Dashboard {
 				this.pendingSince = 0;
 				const t0 = this.frameT0 || performance.now();
 				this.frameT0 = 0;
-				const todo = drawOrder(this.slots, performance.now(), OFFSCREEN_MS);
-				const onScreen = todo.filter((x) => x.visible);
+				const stale = drawOrder(this.slots, performance.now(), OFFSCREEN_MS);
+				const onScreen = stale.filter((x) => x.visible);
 				await runSliced(onScreen, (x) => this.drawSlot(x), { budgetMs: SLICE_MS, yield: afterNextFrame });
 				this.publish();
 				const now = performance.now();
@@ -920,7 +920,7 @@ export class Dashboard {
 				}
 				/* Off screen: at least one per pass, then until newer data wants the screen again. */
 				let k = 0;
-				await runSliced(todo.filter((x) => !x.visible), (x) => {
+				await runSliced(stale.filter((x) => !x.visible), (x) => {
 					k++;
 					return this.drawSlot(x);
 				}, { budgetMs: SLICE_MS, yield: afterNextFrame, stop: () => k > 0 && this.passAgain });
