@@ -14,7 +14,7 @@ JOBS=${PERFWATCH_JOBS:-2}
 failed=()
 
 setup() {
-	pw_ensure_packages "${PW_BUILD_PACKAGES[@]}" git chromium sysstat
+	pw_ensure_packages "${PW_BUILD_PACKAGES[@]}" git chromium sysstat stress-ng fio iperf3
 	pw_ensure_user
 	pw_ensure_node "$PW_ROOT/.state/toolchain"
 	pw_npm_ci "$PW_ROOT/tests"

@@ -26,7 +26,7 @@ pw_ensure_packages() {
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq
 		PW_APT_UPDATED=1
 	fi
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # Packages needed to build the C code.
