@@ -3,6 +3,7 @@
  * for the growable rows that sources parse them into.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,42 @@ START_TEST(test_procfile_grows_past_its_buffer)
 	ck_assert_int_eq(procfile_read(pf, &text, &len), 0);
 	ck_assert_uint_eq(len, sizeof(big) - 1);
 	ck_assert_str_eq(text, big);
+	procfile_free(pf);
+}
+END_TEST
+
+/*
+ * A procfs seq_file of many records longer than a page comes in several short reads: every one
+ * of them is read (procfile skips the confirming pread only after a short read of under 2 KiB).
+ */
+START_TEST(test_procfile_reads_a_multi_page_seq_file_whole)
+{
+	char err[256];
+	struct procfile *pf = procfile_open("/proc", "self/maps", 64, err, sizeof(err));
+	size_t cap = 1 << 20, reflen = 0, len = 0;
+	char *ref = malloc(cap);
+	const char *text = NULL;
+	bool same = false;
+	ssize_t n;
+	FILE *f;
+
+	ck_assert_msg(pf != NULL, "%s", err);
+	ck_assert_ptr_nonnull(ref);
+	ck_assert_int_eq(procfile_read(pf, &text, &len), 0); /* grows its buffer once */
+	/* The mappings may change between two reads (an allocation): retry a few times. */
+	for (int tries = 0; tries < 5 && !same; tries++) {
+		ck_assert_int_eq(procfile_read(pf, &text, &len), 0);
+		f = fopen("/proc/self/maps", "r");
+		ck_assert_ptr_nonnull(f);
+		reflen = 0;
+		while ((n = (ssize_t)fread(ref + reflen, 1, cap - 1 - reflen, f)) > 0)
+			reflen += (size_t)n;
+		fclose(f);
+		same = reflen == len && memcmp(ref, text, len) == 0;
+	}
+	ck_assert_msg(reflen > 4096, "/proc/self/maps is %zu bytes: not a multi-page file", reflen);
+	ck_assert_msg(same, "procfile read %zu bytes of /proc/self/maps, stdio %zu", len, reflen);
+	free(ref);
 	procfile_free(pf);
 }
 END_TEST
@@ -192,6 +229,7 @@ procfile_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_procfile_rereads_from_offset_zero);
 	tcase_add_test(tc, test_procfile_grows_past_its_buffer);
+	tcase_add_test(tc, test_procfile_reads_a_multi_page_seq_file_whole);
 	tcase_add_test(tc, test_procfile_reopens_after_a_failed_read);
 	tcase_add_test(tc, test_procfile_missing_file_says_which);
 	tcase_add_test(tc, test_rows_grow_until_every_row_fits);
