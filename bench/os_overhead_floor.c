@@ -17,7 +17,12 @@
 
 static char floor_buf[FLOOR_BUF];
 
-/* Reads fd from offset 0 to EOF; returns the bytes read or -1. */
+/*
+ * Reads fd from offset 0 to EOF; returns the bytes read or -1. A short read of under 2 KiB is
+ * the end of the file without the pread that would return 0, as in collector/procfile.c (a
+ * seq_file stops short before its end only when a page-sized buffer is nearly full): the
+ * collector does not make that pread, so it is not part of the floor either.
+ */
 static long
 floor_read(int fd)
 {
@@ -33,6 +38,8 @@ floor_read(int fd)
 		if (n == 0)
 			return off;
 		off += n;
+		if (n < 2048)
+			return off;
 	}
 }
 
