@@ -37,6 +37,20 @@ struct frame {
 
 /* jansson's allocator has no context argument: the one live frame is reached through this. */
 static struct frame *frame_current;
+/* > 0 while values that outlive the tick are made (jkeep.h): they come from malloc. */
+static int frame_persist_depth;
+
+void
+frame_persist_enter(void)
+{
+	frame_persist_depth++;
+}
+
+void
+frame_persist_leave(void)
+{
+	frame_persist_depth--;
+}
 
 static void *
 frame_alloc(size_t size)
@@ -45,6 +59,9 @@ frame_alloc(size_t size)
 	size_t align = alignof(max_align_t);
 	size_t off = (f->arena_used + align - 1) & ~(align - 1);
 	struct frame_spill *spill;
+
+	if (frame_persist_depth > 0)
+		return malloc(size);
 
 	if (off <= f->arena_cap && size <= f->arena_cap - off) {
 		f->arena_used = off + size;
@@ -63,8 +80,18 @@ frame_alloc(size_t size)
 static void
 frame_release(void *ptr)
 {
-	/* Arena memory is reclaimed all at once by frame_begin. */
-	(void)ptr;
+	const struct frame *f = frame_current;
+	uintptr_t p = (uintptr_t)ptr, a = (uintptr_t)f->arena;
+
+	/* Arena and spilled memory is reclaimed all at once by frame_begin. */
+	if (ptr == NULL || (p >= a && p < a + f->arena_cap))
+		return;
+	for (const struct frame_spill *s = f->spills; s != NULL; s = s->next) {
+		if (ptr == (const void *)s->data)
+			return;
+	}
+	/* A value kept between ticks (jkeep.h), made with malloc. */
+	free(ptr);
 }
 
 struct frame *
@@ -102,9 +129,18 @@ frame_reset(struct frame *f)
 	f->arena_used = 0;
 }
 
+/* Drops the tick's root: its own values are arena memory, kept sections lose a reference. */
+static void
+frame_drop_root(struct frame *f)
+{
+	json_decref(f->root);
+	f->root = NULL;
+}
+
 json_t *
 frame_begin(struct frame *f, const char *host, const struct tick *tick)
 {
+	frame_drop_root(f);
 	frame_reset(f);
 	f->root = json_object();
 	json_object_set_new(f->root, "v", json_integer(1));
@@ -165,6 +201,7 @@ frame_free(struct frame *f)
 {
 	if (f == NULL)
 		return;
+	frame_drop_root(f);
 	f->spill_bytes = 0;
 	frame_reset(f);
 	json_set_alloc_funcs(malloc, free);

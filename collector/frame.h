@@ -34,6 +34,14 @@ MUST_CHECK int frame_unavailable(struct frame *f, const char *name, const char *
 MUST_CHECK int frame_finish(struct frame *f, const char **text, size_t *len);
 /* Returns how many bytes were allocated outside the arena since frame_new (0 when it fits). */
 size_t frame_overflow_bytes(const struct frame *f);
+/*
+ * Between these two calls jansson values come from malloc, not the arena, so that they outlive
+ * the tick (sections kept between ticks: jkeep.h); they nest. A kept value is attached to the
+ * frame with json_object_set (the frame drops that reference at the next frame_begin) and freed
+ * with json_decref by its owner. Harmless without a frame.
+ */
+void frame_persist_enter(void);
+void frame_persist_leave(void);
 /* Frees the frame and restores jansson's default allocator; frame_free(NULL) is a no-op. */
 void frame_free(struct frame *f);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/jkeep.h"
 #include "collector/procfile.h"
 #include "collector/scan.h"
 #include "common/log.h"
@@ -67,6 +68,7 @@ struct proc_meminfo_src {
 	struct procfile *pf;
 	struct proc_meminfo mem;
 	bool valid;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 int
@@ -155,17 +157,20 @@ static int
 proc_meminfo_encode(void *state, json_t *frame)
 {
 	struct proc_meminfo_src *st = state;
-	json_t *mem;
+	struct jk_obj c;
 
 	if (!st->valid)
 		return 0;
-	mem = json_object();
+	if (st->section == NULL)
+		st->section = jk_new_object();
+	jk_begin(&c, st->section);
 	for (int i = 0; i < PROC_MEMINFO_NFIELDS; i++) {
 		if (st->mem.present & (UINT64_C(1) << i))
-			json_object_set_new(mem, proc_meminfo_fields[i].key,
-					    json_integer((json_int_t)st->mem.kb[i]));
+			jk_int(&c, proc_meminfo_fields[i].key, (json_int_t)st->mem.kb[i]);
 	}
-	return json_object_set_new(frame, "mem", mem);
+	if (jk_end(&c) != 0)
+		return -1;
+	return json_object_set(frame, "mem", st->section);
 }
 
 static void
@@ -176,6 +181,7 @@ proc_meminfo_fini(void *state)
 	if (st == NULL)
 		return;
 	procfile_free(st->pf);
+	json_decref(st->section);
 	free(st);
 }
 

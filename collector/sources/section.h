@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "collector/jkeep.h"
+
 /*
  * Sets obj[key] to v rounded to 2 decimals (frames stay small), or to null when `known` is false
  * or v is not finite; returns 0 or -1.
@@ -27,6 +29,26 @@ static inline int
 section_int(json_t *obj, const char *key, bool known, json_int_t v)
 {
 	return json_object_set_new(obj, key, known ? json_integer(v) : json_null());
+}
+
+/* section_real for a section kept between ticks: writes key through the cursor c. */
+static inline void
+section_jk_real(struct jk_obj *c, const char *key, bool known, double v)
+{
+	if (known && isfinite(v))
+		jk_real(c, key, round(v * 100.0) / 100.0);
+	else
+		jk_null(c, key);
+}
+
+/* section_int for a section kept between ticks: writes key through the cursor c. */
+static inline void
+section_jk_int(struct jk_obj *c, const char *key, bool known, json_int_t v)
+{
+	if (known)
+		jk_int(c, key, v);
+	else
+		jk_null(c, key);
 }
 
 /*
