@@ -19,6 +19,14 @@
  *
  *   PERFWATCH_BUILD_DIR=build-dash node bench/browser_bench.js [--step 10] [--live 30] [--replay 1800]
  *                                                           [--write bench/README-browser.md]
+ *
+ * For the page load alone: --loads N repeats the navigation N times, each in a new browser with
+ * an empty profile (cold caches, as the first); --ab DIR_A,DIR_B alternates the dashboard builds
+ * served (A B A B ..., the API server restarted on the other --static-dir between two loads);
+ * --trace FILE records a Chrome trace of each load (devtools.timeline categories and V8 CPU
+ * samples) into FILE-1.json, FILE-2.json ... and prints what each main-thread task of more than
+ * 50 ms, or of more than 25 ms of CPU time, was made of (tracing slows the page down a little).
+ * --live 0 and --replay 0 skip those parts.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -34,12 +42,14 @@ const CHROMIUM = process.env.PERFWATCH_CHROMIUM || '/usr/bin/chromium';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function parseArgs(argv) {
-	const o = { step: 10, live: 30, replay: 1800, write: null };
+	const o = { step: 10, live: 30, replay: 1800, write: null, loads: 1, ab: null, trace: null };
+	const strings = new Set(['write', 'ab', 'trace']);
 	for (let i = 0; i < argv.length; i++) {
 		const key = argv[i].replace(/^--/, '');
 		if (!(key in o) || i + 1 >= argv.length)
-			throw new Error(`usage: browser_bench.js [--step S] [--live S] [--replay N] [--write FILE] (bad: ${argv[i]})`);
-		o[key] = key === 'write' ? argv[++i] : Number(argv[++i]);
+			throw new Error('usage: browser_bench.js [--step S] [--live S] [--replay N] [--write FILE] [--loads N] ' +
+				`[--ab DIR_A,DIR_B] [--trace FILE] (bad: ${argv[i]})`);
+		o[key] = strings.has(key) ? argv[++i] : Number(argv[++i]);
 	}
 	return o;
 }
@@ -89,26 +99,23 @@ END
 $r$;`;
 }
 
-async function main() {
-	const o = parseArgs(process.argv.slice(2));
-	if (!fs.existsSync(path.join(ROOT, 'frontend', 'dist', 'index.html')))
-		throw new Error('frontend/dist is missing: cd frontend && npm run build');
-	const out = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load1: os.loadavg()[0] } };
-	const stack = await startStack({ collector: true, interval: 1, name: 'browser-bench' });
+/*
+ * One navigation to /?range=24h in a new browser with an empty profile; with `traceFile`, a
+ * Chrome trace of it is written there and summarised (main-thread tasks > 50 ms). Returns the
+ * load figures, the page (kept open for the live and replay parts) and close().
+ */
+async function measureLoad(stack, traceFile) {
 	const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'perfwatch-bench-'));
-	let context;
+	const context = await chromium.launchPersistentContext(userDir, {
+		executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 720 },
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--enable-precise-memory-info',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+	});
+	const close = async () => {
+		await context.close();
+		fs.rmSync(userDir, { recursive: true, force: true });
+	};
 	try {
-		for (let i = 0; i < 100 && (await stack.fetch('/api/v1/latest')).status !== 200; i++)
-			await sleep(200);
-		console.error('seeding history…');
-		const seeded = await seedHistory(stack, { hours: 25, stepS: o.step, burstAgoH: 3 });
-		out.history = { hours: 25, step_s: o.step, frames: seeded.frames, seed_ms: seeded.ms };
-
-		context = await chromium.launchPersistentContext(userDir, {
-			executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 720 },
-			args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--enable-precise-memory-info',
-				'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		});
 		const [name, value] = stack.cookie.split('=');
 		const u = new URL(stack.httpUrl);
 		await context.addCookies([{ name, value, domain: u.hostname, path: '/', httpOnly: true, sameSite: 'Strict' }]);
@@ -121,15 +128,16 @@ async function main() {
 		});
 		const page = await context.newPage();
 		const cdp = await context.newCDPSession(page);
-		/* Without a forced GC (that would be a long task of its own): performance.memory. */
-		const usedMb = async () => r1(await page.evaluate(() => performance.memory.usedJSHeapSize) / 1048576);
-		const heapMb = async () => {
-			await cdp.send('HeapProfiler.collectGarbage');
-			const h = await cdp.send('Runtime.getHeapUsage');
-			return r1(h.usedSize / 1048576);
-		};
-
-		/* 2. Navigation with the 24 h range. */
+		let events = null;
+		let traced = null;
+		if (traceFile) {
+			events = [];
+			cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+			traced = new Promise((resolve) => cdp.once('Tracing.tracingComplete', resolve));
+			await cdp.send('Tracing.start', { transferMode: 'ReportEvents', categories: ['devtools.timeline',
+				'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing', 'loading', 'toplevel',
+				'disabled-by-default-v8.cpu_profiler'].join(',') });
+		}
 		await page.goto(`${stack.httpUrl}/?range=24h`, { waitUntil: 'load' });
 		await page.waitForFunction(() => performance.getEntriesByName('pw-range-painted').length > 0, null,
 			{ timeout: 60000, polling: 20 });
@@ -150,7 +158,201 @@ async function main() {
 				range_text: document.querySelector('[data-testid="range-text"]').textContent, range_ms: Number(bar.rangeMs) };
 		});
 		load.tti_ms = Math.max(load.range_painted_ms, load.last_long_task_end_ms, load.dom_content_loaded_ms);
-		out.load = load;
+		let tasks = null;
+		if (traceFile) {
+			await cdp.send('Tracing.end');
+			await traced;
+			fs.writeFileSync(traceFile, JSON.stringify({ traceEvents: events }));
+			tasks = summariseTrace(events, 50);
+		}
+		return { context, page, cdp, load, tasks, close };
+	} catch (e) {
+		await close();
+		throw e;
+	}
+}
+
+/*
+ * What each main-thread task longer than `minMs` was made of, from a Chrome trace: its start (ms
+ * from navigation start), length, the trace events it ran (exclusive ms per event name, a script's
+ * or callback's name added) and the JavaScript functions the V8 sampler saw (self ms).
+ */
+function summariseTrace(events, minMs) {
+	/* The main thread of the renderer that navigated to the dashboard (not Chrome's own pages). */
+	const threads = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' &&
+		e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+	const navs = events.filter((e) => e.name === 'navigationStart' && threads.has(`${e.pid}:${e.tid}`) &&
+		String(e.args?.data?.documentLoaderURL ?? '').startsWith('http')).sort((a, b) => b.ts - a.ts);
+	if (!navs.length)
+		return [];
+	const t0 = navs[0].ts;
+	const mains = new Set([`${navs[0].pid}:${navs[0].tid}`]);
+	/* Complete events of the main threads, B/E pairs turned into complete ones. */
+	const byThread = new Map();
+	const open = new Map();
+	for (const e of events) {
+		const k = `${e.pid}:${e.tid}`;
+		if (!mains.has(k) || e.ts < t0)
+			continue;
+		let x = null;
+		if (e.ph === 'X')
+			x = { name: e.name, ts: e.ts, dur: e.dur ?? 0, tdur: e.tdur, args: e.args };
+		else if (e.ph === 'B')
+			(open.get(k) ?? open.set(k, []).get(k)).push(e);
+		else if (e.ph === 'E') {
+			const b = open.get(k)?.pop();
+			if (b)
+				x = { name: b.name, ts: b.ts, dur: e.ts - b.ts, tdur: e.tts - b.tts, args: b.args };
+		}
+		if (x)
+			(byThread.get(k) ?? byThread.set(k, []).get(k)).push(x);
+	}
+	/* V8 samples: Profile / ProfileChunk events, node ids per profile (ids are per process). */
+	const profiles = new Map();
+	for (const e of events) {
+		if (e.name === 'Profile')
+			profiles.set(`${e.pid}:${e.id}`, { pid: e.pid, tid: e.tid, t: e.args.data.startTime, nodes: new Map(), samples: [] });
+		else if (e.name === 'ProfileChunk') {
+			const p = profiles.get(`${e.pid}:${e.id}`);
+			const cp = e.args.data.cpuProfile ?? {};
+			if (!p)
+				continue;
+			for (const n of cp.nodes ?? [])
+				p.nodes.set(n.id, n.callFrame);
+			const deltas = e.args.data.timeDeltas ?? [];
+			(cp.samples ?? []).forEach((id, i) => {
+				p.t += deltas[i] ?? 0;
+				p.samples.push({ t: p.t, id });
+			});
+		}
+	}
+	const label = (x) => {
+		const d = x.args?.data ?? x.args?.beginData ?? {};
+		const what = d.functionName || d.type || (d.url ? d.url.replace(/^.*\//, '') : '') || d.name || '';
+		return what ? `${x.name}(${what})` : x.name;
+	};
+	const out = [];
+	for (const [k, list] of byThread) {
+		list.sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+		let taskEnd = -1;
+		for (const task of list) {
+			/* The outermost task only (RunTask and ThreadControllerImpl::RunTask nest). */
+			if (!/RunTask$/.test(task.name) || task.ts < taskEnd)
+				continue;
+			taskEnd = task.ts + task.dur;
+			/* Wall time, as a long task is; or CPU time over half of it (what a busier machine stretches). */
+			if (task.dur < minMs * 1000 && !(task.tdur >= minMs * 500))
+				continue;
+			const end = task.ts + task.dur;
+			const inner = list.filter((x) => x !== task && x.ts >= task.ts && x.ts + x.dur <= end && x.dur > 0 &&
+				!/RunTask/.test(x.name));
+			/* Exclusive time: each event's duration minus its direct children's. */
+			const excl = new Map();
+			const stack = [];
+			const add = (x, ms) => excl.set(label(x), (excl.get(label(x)) ?? 0) + ms);
+			for (const x of inner) {
+				while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur <= x.ts)
+					stack.pop();
+				const parent = stack[stack.length - 1];
+				if (parent)
+					add(parent, -x.dur / 1000);
+				add(x, x.dur / 1000);
+				stack.push(x);
+			}
+			const js = new Map();
+			/* The sampler's events come from its own thread: the renderer's process is what matches. */
+			for (const p of profiles.values()) {
+				if (p.pid !== navs[0].pid)
+					continue;
+				for (let i = 0; i < p.samples.length; i++) {
+					const s = p.samples[i];
+					if (s.t < task.ts || s.t >= end)
+						continue;
+					const dt = ((p.samples[i + 1]?.t ?? s.t) - s.t) / 1000;
+					const f = p.nodes.get(s.id) ?? {};
+					const name = `${f.functionName || '(anonymous)'} ${String(f.url ?? '').replace(/^.*\//, '')}:${(f.lineNumber ?? 0) + 1}`;
+					js.set(name, (js.get(name) ?? 0) + dt);
+				}
+			}
+			const top = (m, n) => [...m].filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]).slice(0, n)
+				.map(([name, v]) => `${name} ${v.toFixed(1)}`);
+			out.push({ start_ms: Math.round((task.ts - t0) / 1000), ms: Math.round(task.dur / 1000),
+				cpu_ms: task.tdur === undefined ? null : Math.round(task.tdur / 1000),
+				events: top(excl, 10), js: top(js, 10) });
+		}
+	}
+	return out.sort((a, b) => a.start_ms - b.start_ms);
+}
+
+function finish(out, o) {
+	console.log(JSON.stringify(out, null, 2));
+	if (o.write) {
+		const file = path.resolve(o.write);
+		const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+		const block = `<!-- browser-bench:start -->\n\`\`\`json\n${JSON.stringify(out, null, 2)}\n\`\`\`\n<!-- browser-bench:end -->`;
+		const next = /<!-- browser-bench:start -->[\s\S]*<!-- browser-bench:end -->/.test(text) ?
+			text.replace(/<!-- browser-bench:start -->[\s\S]*<!-- browser-bench:end -->/, block) : `${text}\n${block}\n`;
+		fs.writeFileSync(file, next);
+	}
+}
+
+async function main() {
+	const o = parseArgs(process.argv.slice(2));
+	if (!fs.existsSync(path.join(ROOT, 'frontend', 'dist', 'index.html')))
+		throw new Error('frontend/dist is missing: cd frontend && npm run build');
+	const out = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, load1: os.loadavg()[0] } };
+	const stack = await startStack({ collector: true, interval: 1, name: 'browser-bench' });
+	let first = null;
+	try {
+		for (let i = 0; i < 100 && (await stack.fetch('/api/v1/latest')).status !== 200; i++)
+			await sleep(200);
+		console.error('seeding history…');
+		const seeded = await seedHistory(stack, { hours: 25, stepS: o.step, burstAgoH: 3 });
+		out.history = { hours: 25, step_s: o.step, frames: seeded.frames, seed_ms: seeded.ms };
+
+		/* 2. Navigation with the 24 h range (and the repeats: each in a new browser, cold). */
+		const dists = o.ab ? o.ab.split(',').map((d) => path.resolve(d)) : [null];
+		const loads = [];
+		for (let i = 0; i < Math.max(1, o.loads); i++) {
+			const dist = dists[i % dists.length];
+			if (dist && stack.opts.staticDir !== dist) {
+				stack.opts.staticDir = dist;
+				await stack.restartApi();
+			}
+			const run = await measureLoad(stack, o.trace ? o.trace.replace(/(\.json)?$/, `-${i + 1}.json`) : null);
+			loads.push({ dist: dist ? path.basename(dist) : undefined, load1: Math.round(os.loadavg()[0] * 100) / 100,
+				...run.load, traced: run.tasks?.map((t) => `${t.start_ms}+${t.ms}/${t.cpu_ms}`).join(' ') });
+			console.error(`load ${i + 1}${dist ? ` (${path.basename(dist)})` : ''}: first chart ${Math.round(run.load.range_first_chart_ms)} ms, ` +
+				`tti ${Math.round(run.load.tti_ms)} ms, tasks > 50 ms: ${run.load.long_task_list || 'none'}`);
+			for (const t of run.tasks ?? [])
+				console.error(`  ${t.start_ms}+${t.ms} (cpu ${t.cpu_ms}) | ${t.events.slice(0, 5).join('; ')} | ${t.js.slice(0, 5).join('; ')}`);
+			if (i === 0)
+				first = run;
+			else
+				await run.close();
+		}
+		out.load = loads[0];
+		delete out.load.dist;
+		delete out.load.load1;
+		delete out.load.traced;
+		if (loads.length > 1)
+			out.loads = loads.map((l) => ({ dist: l.dist, load1: l.load1, first_chart_ms: Math.round(l.range_first_chart_ms),
+				tti_ms: Math.round(l.tti_ms), long_tasks: l.long_task_list, traced: l.traced }));
+		if (first.tasks)
+			out.load_trace = first.tasks;
+		const { page, cdp } = first;
+		/* Without a forced GC (that would be a long task of its own): performance.memory. */
+		const usedMb = async () => r1(await page.evaluate(() => performance.memory.usedJSHeapSize) / 1048576);
+		const heapMb = async () => {
+			await cdp.send('HeapProfiler.collectGarbage');
+			const h = await cdp.send('Runtime.getHeapUsage');
+			return r1(h.usedSize / 1048576);
+		};
+		if (o.live <= 0 && o.replay <= 0) {
+			out.bundle = bundleSize();
+			out.machine.load1_end = Math.round(os.loadavg()[0] * 100) / 100;
+			return finish(out, o);
+		}
 
 		/* 3. Live ticks. */
 		await page.click('[data-testid="range-live"]');
@@ -197,19 +399,10 @@ async function main() {
 		out.machine.load1_end = Math.round(os.loadavg()[0] * 100) / 100;
 		await stack.startCollector();
 	} finally {
-		await context?.close();
-		fs.rmSync(userDir, { recursive: true, force: true });
+		await first?.close();
 		await stack.stop().catch((e) => console.error(`stopping the stack: ${e.message}`));
 	}
-	console.log(JSON.stringify(out, null, 2));
-	if (o.write) {
-		const file = path.resolve(o.write);
-		const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-		const block = `<!-- browser-bench:start -->\n\`\`\`json\n${JSON.stringify(out, null, 2)}\n\`\`\`\n<!-- browser-bench:end -->`;
-		const next = /<!-- browser-bench:start -->[\s\S]*<!-- browser-bench:end -->/.test(text) ?
-			text.replace(/<!-- browser-bench:start -->[\s\S]*<!-- browser-bench:end -->/, block) : `${text}\n${block}\n`;
-		fs.writeFileSync(file, next);
-	}
+	finish(out, o);
 }
 
 main().catch((e) => {
