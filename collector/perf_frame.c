@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/jkeep.h"
 #include "collector/perf_math.h"
 #include "common/xalloc.h"
 
@@ -124,6 +125,7 @@ struct perf_frame {
 	size_t nbw;
 	struct perf_frame_bw *bw;
 	char why[PERF_REASON_COUNT][400];
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 const char *
@@ -167,6 +169,7 @@ perf_frame_free(struct perf_frame *f)
 	free(f->bw);
 	free(f->origin);
 	free(f->caps_report);
+	json_decref(f->section);
 	free(f);
 }
 
@@ -467,36 +470,74 @@ perf_frame_round(double v)
 	return round(v * scale) / scale;
 }
 
-/* Sets obj[key] to the value, or to null and records the reason in reasons (first wins). */
+/* The reasons of a frame's nulls, metric key -> reason, first wins; written out after the values.
+ */
+struct perf_frame_reasons {
+	const char *key[ARRAY_LEN(perf_frame_metrics) + 4];
+	enum perf_reason r[ARRAY_LEN(perf_frame_metrics) + 4];
+	size_t n;
+};
+
+static void
+perf_frame_reasons_add(struct perf_frame_reasons *rs, const char *key, enum perf_reason r)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		if (strcmp(rs->key[i], key) == 0)
+			return;
+	}
+	if (rs->n < ARRAY_LEN(rs->key)) {
+		rs->key[rs->n] = key;
+		rs->r[rs->n++] = r;
+	}
+}
+
+/* Writes {key: reason code} for every reason recorded, in the order they were first seen. */
 static int
-perf_frame_put(json_t *obj, const char *key, enum perf_reason r, double v, json_t *reasons,
-	       bool *used)
+perf_frame_reasons_write(json_t *obj, const struct perf_frame_reasons *rs)
+{
+	struct jk_obj c;
+
+	jk_begin(&c, obj);
+	for (size_t i = 0; i < rs->n; i++)
+		jk_str(&c, rs->key[i], perf_caps_reason_code(rs->r[i]));
+	return jk_end(&c);
+}
+
+/* Sets obj[key] to the value, or to null and records the reason in reasons (first wins). */
+static void
+perf_frame_put(struct jk_obj *obj, const char *key, enum perf_reason r, double v,
+	       struct perf_frame_reasons *reasons, bool *used)
 {
 	if (r == PERF_REASON_OK && !isfinite(v))
 		r = PERF_REASON_ZERO_DENOM;
-	if (r == PERF_REASON_OK)
-		return json_object_set_new(obj, key, json_real(perf_frame_round(v)));
+	if (r == PERF_REASON_OK) {
+		jk_real(obj, key, perf_frame_round(v));
+		return;
+	}
 	used[r] = true;
-	if (reasons != NULL && json_object_get(reasons, key) == NULL &&
-	    json_object_set_new(reasons, key, json_string(perf_caps_reason_code(r))) != 0)
-		return -1;
-	return json_object_set_new(obj, key, json_null());
+	perf_frame_reasons_add(reasons, key, r);
+	jk_null(obj, key);
 }
 
 /*
- * Builds {"total": {...}, "cores": [{"cpu": N, ...}]} for the hardware or software metrics. The
- * total has every metric; a core leaves out a metric that is null for the total's reason, and
- * carries any other reason for a null in its own "reasons".
+ * Writes {"total": {...}, "cores": [{"cpu": N, ...}]} for the hardware or software metrics into
+ * sec. The total has every metric; a core leaves out a metric that is null for the total's
+ * reason, and carries any other reason for a null in its own "reasons".
  */
-static json_t *
-perf_frame_encode_kind(const struct perf_frame *f, bool hw, json_t *reasons, bool *used)
+static int
+perf_frame_encode_kind(const struct perf_frame *f, bool hw, json_t *sec,
+		       struct perf_frame_reasons *reasons, bool *used)
 {
-	json_t *sec = json_object(), *total = json_object(), *cores = json_array();
 	enum perf_reason total_r[ARRAY_LEN(perf_frame_metrics)];
+	struct jk_obj c, total, core;
+	struct jk_arr cores;
+	struct perf_frame_reasons own;
 	int rc = 0;
 
-	rc |= json_object_set_new(sec, "total", total);
-	rc |= json_object_set_new(sec, "cores", cores);
+	jk_begin(&c, sec);
+	jk_begin(&total, jk_obj(&c, "total"));
+	jk_arr_begin(&cores, jk_arr(&c, "cores"));
+	rc |= jk_end(&c);
 	for (size_t k = 0; k < ARRAY_LEN(perf_frame_metrics); k++) {
 		const struct perf_frame_metric *m = &perf_frame_metrics[k];
 		double v;
@@ -504,13 +545,15 @@ perf_frame_encode_kind(const struct perf_frame *f, bool hw, json_t *reasons, boo
 		if (m->hw != hw)
 			continue;
 		total_r[k] = perf_frame_total(f, m, &v);
-		rc |= perf_frame_put(total, m->key, total_r[k], v, reasons, used);
+		perf_frame_put(&total, m->key, total_r[k], v, reasons, used);
 	}
+	rc |= jk_end(&total);
 	for (unsigned i = 0; i < f->ncpus; i++) {
-		const struct perf_frame_cpu *c = &f->cpus[i];
-		json_t *core = json_object(), *own = json_object();
+		const struct perf_frame_cpu *cpu = &f->cpus[i];
 
-		rc |= json_object_set_new(core, "cpu", json_integer(c->id));
+		own.n = 0;
+		jk_begin(&core, jk_arr_obj(&cores));
+		jk_int(&core, "cpu", cpu->id);
 		for (size_t k = 0; k < ARRAY_LEN(perf_frame_metrics); k++) {
 			const struct perf_frame_metric *m = &perf_frame_metrics[k];
 			enum perf_reason r;
@@ -518,37 +561,32 @@ perf_frame_encode_kind(const struct perf_frame *f, bool hw, json_t *reasons, boo
 
 			if (m->hw != hw)
 				continue;
-			r = perf_frame_inputs(c, m, &n, &d);
+			r = perf_frame_inputs(cpu, m, &n, &d);
 			if (r == PERF_REASON_OK)
 				r = perf_frame_apply(f, m, n, d, &v);
 			/* The total's null already says this core's: keep frames small. */
 			if (r != PERF_REASON_OK && r == total_r[k])
 				continue;
-			rc |= perf_frame_put(core, m->key, r, v, own, used);
+			perf_frame_put(&core, m->key, r, v, &own, used);
 		}
-		if (json_object_size(own) > 0)
-			rc |= json_object_set_new(core, "reasons", own);
-		else
-			json_decref(own);
-		rc |= json_array_append_new(cores, core);
+		if (own.n > 0)
+			rc |= perf_frame_reasons_write(jk_obj(&core, "reasons"), &own);
+		rc |= jk_end(&core);
 	}
-	if (rc != 0) {
-		json_decref(sec);
-		return NULL;
-	}
-	return sec;
+	rc |= jk_arr_end(&cores);
+	return rc == 0 ? 0 : -1;
 }
 
-/* Builds the "membw" object: read/write/total GB/s over every channel and utilisation. */
-static json_t *
-perf_frame_encode_bw(const struct perf_frame *f, json_t *reasons, bool *used)
+/* Writes the "membw" object: read/write/total GB/s over every channel and utilisation. */
+static int
+perf_frame_encode_bw(const struct perf_frame *f, json_t *obj, struct perf_frame_reasons *reasons,
+		     bool *used)
 {
-	json_t *o = json_object();
 	enum perf_reason r = f->nbw == 0 ? PERF_REASON_NO_BANDWIDTH : PERF_REASON_OK;
 	enum perf_reason split = f->bw_kind == PERF_BW_RESCTRL ? PERF_REASON_NO_SPLIT : r;
 	double rd = 0, wr = 0, total, util = 0;
 	enum perf_reason ru;
-	int rc = 0;
+	struct jk_obj o;
 
 	for (size_t i = 0; i < f->nbw && r == PERF_REASON_OK; i++) {
 		r = f->bw[i].tick;
@@ -563,64 +601,86 @@ perf_frame_encode_bw(const struct perf_frame *f, json_t *reasons, bool *used)
 		ru = PERF_REASON_NO_PEAK;
 	else if (ru == PERF_REASON_OK)
 		util = total / f->peak_gbs * 100.0;
-	rc |= perf_frame_put(o, "read_gbs", split, rd, reasons, used);
-	rc |= perf_frame_put(o, "write_gbs", split, wr, reasons, used);
-	rc |= perf_frame_put(o, "total_gbs", r, total, reasons, used);
-	rc |= perf_frame_put(o, "util_pct", ru, util, reasons, used);
-	if (rc != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
+	jk_begin(&o, obj);
+	perf_frame_put(&o, "read_gbs", split, rd, reasons, used);
+	perf_frame_put(&o, "write_gbs", split, wr, reasons, used);
+	perf_frame_put(&o, "total_gbs", r, total, reasons, used);
+	perf_frame_put(&o, "util_pct", ru, util, reasons, used);
+	return jk_end(&o);
 }
 
-/* Adds "why": the sentence of every reason used in this frame. */
+/* Writes "why": the sentence of every reason used in this frame. */
 static int
-perf_frame_encode_why(const struct perf_frame *f, json_t *sec, const bool *used)
+perf_frame_encode_why(const struct perf_frame *f, json_t *obj, const bool *used)
 {
-	json_t *why = json_object();
-	int rc = json_object_set_new(sec, "why", why);
+	struct jk_obj why;
 
+	jk_begin(&why, obj);
 	for (unsigned r = 1; r < PERF_REASON_COUNT; r++) {
 		if (used[r])
-			rc |= json_object_set_new(why, perf_caps_reason_code((enum perf_reason)r),
-						  json_string(f->why[r][0] ? f->why[r] : "—"));
+			jk_str(&why, perf_caps_reason_code((enum perf_reason)r),
+			       f->why[r][0] ? f->why[r] : "—");
 	}
-	return rc;
+	return jk_end(&why);
+}
+
+/*
+ * The capability report goes out every PERF_FRAME_CAPS_EVERY frames: that tick's section is a
+ * per-tick (arena) object holding the kept section's values and the report after them.
+ */
+static json_t *
+perf_frame_with_caps(json_t *kept, const char *caps_report)
+{
+	json_t *sec = json_object(), *caps = json_loads(caps_report, 0, NULL);
+	const char *key;
+	json_t *v;
+	int rc = sec == NULL || caps == NULL;
+
+	json_object_foreach(kept, key, v) rc |= json_object_set(sec, key, v);
+	rc |= json_object_set_new(sec, "caps", caps);
+	if (rc != 0) {
+		json_decref(sec);
+		return NULL;
+	}
+	return sec;
 }
 
 int
 perf_frame_encode(struct perf_frame *f, json_t *frame)
 {
 	bool used[PERF_REASON_COUNT] = {false};
-	json_t *sec, *reasons, *part;
+	struct perf_frame_reasons reasons = {.n = 0};
+	struct jk_obj sec;
+	json_t *sw, *hw, *membw, *out;
+	bool caps;
 	int rc = 0;
 
 	if (f->ticks < 2)
 		return 0;
-	sec = json_object();
-	reasons = json_object();
-	rc |= json_object_set_new(sec, "source", json_string(f->source));
+	if (f->section == NULL)
+		f->section = jk_new_object();
+	jk_begin(&sec, f->section);
+	jk_str(&sec, "source", f->source);
 	if (f->origin != NULL)
-		rc |= json_object_set_new(sec, "origin", json_string(f->origin));
+		jk_str(&sec, "origin", f->origin);
 	if (f->trace_tick >= 0)
-		rc |= json_object_set_new(sec, "trace_tick", json_integer(f->trace_tick));
-	part = perf_frame_encode_kind(f, false, reasons, used);
-	rc |= part ? json_object_set_new(sec, "sw", part) : -1;
-	part = perf_frame_encode_kind(f, true, reasons, used);
-	rc |= part ? json_object_set_new(sec, "hw", part) : -1;
-	part = perf_frame_encode_bw(f, reasons, used);
-	rc |= part ? json_object_set_new(sec, "membw", part) : -1;
-	rc |= json_object_set_new(sec, "reasons", reasons);
-	rc |= perf_frame_encode_why(f, sec, used);
-	if (f->caps_report != NULL && f->encodes % PERF_FRAME_CAPS_EVERY == 0) {
-		part = json_loads(f->caps_report, 0, NULL);
-		rc |= part ? json_object_set_new(sec, "caps", part) : -1;
-	}
+		jk_int(&sec, "trace_tick", f->trace_tick);
+	sw = jk_obj(&sec, "sw");
+	hw = jk_obj(&sec, "hw");
+	membw = jk_obj(&sec, "membw");
+	rc |= perf_frame_encode_kind(f, false, sw, &reasons, used);
+	rc |= perf_frame_encode_kind(f, true, hw, &reasons, used);
+	rc |= perf_frame_encode_bw(f, membw, &reasons, used);
+	rc |= perf_frame_reasons_write(jk_obj(&sec, "reasons"), &reasons);
+	rc |= perf_frame_encode_why(f, jk_obj(&sec, "why"), used);
+	rc |= jk_end(&sec);
+	caps = f->caps_report != NULL && f->encodes % PERF_FRAME_CAPS_EVERY == 0;
 	f->encodes++;
-	if (rc != 0) {
-		json_decref(sec);
+	if (rc != 0)
 		return -1;
+	if (caps) {
+		out = perf_frame_with_caps(f->section, f->caps_report);
+		return out != NULL ? json_object_set_new(frame, "perf", out) : -1;
 	}
-	return json_object_set_new(frame, "perf", sec);
+	return json_object_set(frame, "perf", f->section);
 }

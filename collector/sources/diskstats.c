@@ -48,6 +48,7 @@ struct diskstats_state {
 	size_t ninst, inst_cap;
 	char exclude[DISKSTATS_MAX_EXCLUDE][32]; /* device name prefixes left out */
 	size_t nexclude;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 unsigned
@@ -287,47 +288,49 @@ diskstats_sample(void *state, const struct tick *tick)
 
 /* Sets obj[key] to the mean milliseconds per request of a kind, null without requests. */
 static int
-diskstats_await(json_t *row, const char *key, bool known, uint64_t ms, uint64_t ios)
+diskstats_await(struct jk_obj *row, const char *key, bool known, uint64_t ms, uint64_t ios)
 {
-	return section_real(row, key, known && ios > 0, (double)ms / (double)ios);
+	return section_jk_real(row, key, known && ios > 0, (double)ms / (double)ios);
 }
 
 static int
-diskstats_encode_one(json_t *rows, const struct diskstats_inst *in)
+diskstats_encode_one(struct jk_arr *rows, const struct diskstats_inst *in)
 {
 	const uint64_t *d = in->d;
 	double dt = in->dt, util = (double)d[DISKSTATS_IO_MS] / (dt * 1000.0) * 100.0;
 	bool disc = in->nfields >= 15, flush = in->nfields >= 17;
-	json_t *row = json_object();
+	struct jk_obj c, *row = &c;
 	int rc = 0;
 
-	if (row == NULL || json_array_append_new(rows, row) != 0)
-		return -1;
-	rc |= json_object_set_new(row, "dev", json_string(in->name));
-	rc |= section_real(row, "reads_per_s", true, (double)d[DISKSTATS_READS] / dt);
-	rc |= section_real(row, "writes_per_s", true, (double)d[DISKSTATS_WRITES] / dt);
-	rc |= section_real(row, "read_bytes_per_s", true,
-			   (double)d[DISKSTATS_READ_SECTORS] * DISKSTATS_SECTOR / dt);
-	rc |= section_real(row, "write_bytes_per_s", true,
-			   (double)d[DISKSTATS_WRITE_SECTORS] * DISKSTATS_SECTOR / dt);
-	rc |= section_real(row, "reads_merged_per_s", true, (double)d[DISKSTATS_READS_MERGED] / dt);
-	rc |= section_real(row, "writes_merged_per_s", true,
-			   (double)d[DISKSTATS_WRITES_MERGED] / dt);
+	jk_begin(row, jk_arr_obj(rows));
+	jk_str(row, "dev", in->name);
+	rc |= section_jk_real(row, "reads_per_s", true, (double)d[DISKSTATS_READS] / dt);
+	rc |= section_jk_real(row, "writes_per_s", true, (double)d[DISKSTATS_WRITES] / dt);
+	rc |= section_jk_real(row, "read_bytes_per_s", true,
+			      (double)d[DISKSTATS_READ_SECTORS] * DISKSTATS_SECTOR / dt);
+	rc |= section_jk_real(row, "write_bytes_per_s", true,
+			      (double)d[DISKSTATS_WRITE_SECTORS] * DISKSTATS_SECTOR / dt);
+	rc |= section_jk_real(row, "reads_merged_per_s", true,
+			      (double)d[DISKSTATS_READS_MERGED] / dt);
+	rc |= section_jk_real(row, "writes_merged_per_s", true,
+			      (double)d[DISKSTATS_WRITES_MERGED] / dt);
 	rc |= diskstats_await(row, "read_await_ms", true, d[DISKSTATS_READ_MS], d[DISKSTATS_READS]);
 	rc |= diskstats_await(row, "write_await_ms", true, d[DISKSTATS_WRITE_MS],
 			      d[DISKSTATS_WRITES]);
 	/* io_ticks can exceed the interval by a jiffy: a busy device is 100 %, not more. */
-	rc |= section_real(row, "util_pct", true, util > 100.0 ? 100.0 : util);
-	rc |= section_real(row, "queue_len", true, (double)d[DISKSTATS_QUEUE_MS] / (dt * 1000.0));
-	rc |= section_int(row, "in_flight", true, (json_int_t)in->in_flight);
-	rc |= section_real(row, "discards_per_s", disc, (double)d[DISKSTATS_DISCARDS] / dt);
-	rc |= section_real(row, "discard_bytes_per_s", disc,
-			   (double)d[DISKSTATS_DISCARD_SECTORS] * DISKSTATS_SECTOR / dt);
+	rc |= section_jk_real(row, "util_pct", true, util > 100.0 ? 100.0 : util);
+	rc |= section_jk_real(row, "queue_len", true,
+			      (double)d[DISKSTATS_QUEUE_MS] / (dt * 1000.0));
+	rc |= section_jk_int(row, "in_flight", true, (json_int_t)in->in_flight);
+	rc |= section_jk_real(row, "discards_per_s", disc, (double)d[DISKSTATS_DISCARDS] / dt);
+	rc |= section_jk_real(row, "discard_bytes_per_s", disc,
+			      (double)d[DISKSTATS_DISCARD_SECTORS] * DISKSTATS_SECTOR / dt);
 	rc |= diskstats_await(row, "discard_await_ms", disc, d[DISKSTATS_DISCARD_MS],
 			      d[DISKSTATS_DISCARDS]);
-	rc |= section_real(row, "flushes_per_s", flush, (double)d[DISKSTATS_FLUSHES] / dt);
+	rc |= section_jk_real(row, "flushes_per_s", flush, (double)d[DISKSTATS_FLUSHES] / dt);
 	rc |= diskstats_await(row, "flush_await_ms", flush, d[DISKSTATS_FLUSH_MS],
 			      d[DISKSTATS_FLUSHES]);
+	rc |= jk_end(row);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -335,15 +338,14 @@ static int
 diskstats_encode(void *state, json_t *frame)
 {
 	struct diskstats_state *st = state;
-	json_t *rows = json_array();
+	struct jk_arr rows;
 
-	if (rows == NULL || json_object_set_new(frame, "disk", rows) != 0)
-		return -1;
+	jk_arr_begin(&rows, section_kept(frame, "disk", &st->section, true));
 	for (size_t i = 0; i < st->ninst; i++)
 		if (st->inst[i].tracked && st->inst[i].have_rate &&
-		    diskstats_encode_one(rows, &st->inst[i]) != 0)
+		    diskstats_encode_one(&rows, &st->inst[i]) != 0)
 			return -1;
-	return 0;
+	return jk_arr_end(&rows);
 }
 
 static void
@@ -356,6 +358,7 @@ diskstats_fini(void *state)
 	procfile_free(st->pf);
 	free(st->inst);
 	rows_free(&st->devs);
+	json_decref(st->section);
 	free(st);
 }
 

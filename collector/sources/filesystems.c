@@ -55,6 +55,7 @@ struct filesystems_state {
 	struct filesystems_inst *inst;
 	size_t ninst, inst_cap;
 	struct log_limit stat_limit, parse_limit;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 static int
@@ -282,31 +283,31 @@ filesystems_sample(void *state, const struct tick *tick)
 }
 
 static int
-filesystems_encode_one(json_t *rows, const struct filesystems_inst *in)
+filesystems_encode_one(struct jk_arr *rows, const struct filesystems_inst *in)
 {
 	const struct statvfs *sv = &in->sv;
 	double bs = (double)sv->f_frsize;
 	double used = (double)(sv->f_blocks - sv->f_bfree), avail = (double)sv->f_bavail;
 	double iused = (double)(sv->f_files - sv->f_ffree);
-	json_t *row = json_object();
+	struct jk_obj c, *row = &c;
 	int rc = 0;
 
-	if (row == NULL || json_array_append_new(rows, row) != 0)
-		return -1;
-	rc |= json_object_set_new(row, "mount", json_string(in->m.mnt));
-	rc |= json_object_set_new(row, "device", json_string(in->m.dev));
-	rc |= json_object_set_new(row, "fstype", json_string(in->m.type));
-	rc |= section_int(row, "size_bytes", true, (json_int_t)(sv->f_blocks * sv->f_frsize));
-	rc |= section_int(row, "used_bytes", true, (json_int_t)(used * bs));
-	rc |= section_int(row, "avail_bytes", true, (json_int_t)(avail * bs));
+	jk_begin(row, jk_arr_obj(rows));
+	jk_str(row, "mount", in->m.mnt);
+	jk_str(row, "device", in->m.dev);
+	jk_str(row, "fstype", in->m.type);
+	rc |= section_jk_int(row, "size_bytes", true, (json_int_t)(sv->f_blocks * sv->f_frsize));
+	rc |= section_jk_int(row, "used_bytes", true, (json_int_t)(used * bs));
+	rc |= section_jk_int(row, "avail_bytes", true, (json_int_t)(avail * bs));
 	/* df's Use%: the root-reserved blocks count as neither used nor available. */
-	rc |= section_real(row, "used_pct", used + avail > 0, used / (used + avail) * 100.0);
+	rc |= section_jk_real(row, "used_pct", used + avail > 0, used / (used + avail) * 100.0);
 	/* Filesystems without an inode table (btrfs, vfat) report 0 inodes: unknown, not 0 %. */
-	rc |= section_int(row, "inodes_total", sv->f_files > 0, (json_int_t)sv->f_files);
-	rc |= section_int(row, "inodes_used", sv->f_files > 0, (json_int_t)iused);
-	rc |= section_int(row, "inodes_free", sv->f_files > 0, (json_int_t)sv->f_ffree);
-	rc |= section_real(row, "inodes_used_pct", sv->f_files > 0,
-			   iused / (double)sv->f_files * 100.0);
+	rc |= section_jk_int(row, "inodes_total", sv->f_files > 0, (json_int_t)sv->f_files);
+	rc |= section_jk_int(row, "inodes_used", sv->f_files > 0, (json_int_t)iused);
+	rc |= section_jk_int(row, "inodes_free", sv->f_files > 0, (json_int_t)sv->f_ffree);
+	rc |= section_jk_real(row, "inodes_used_pct", sv->f_files > 0,
+			      iused / (double)sv->f_files * 100.0);
+	rc |= jk_end(row);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -314,15 +315,16 @@ static int
 filesystems_encode(void *state, json_t *frame)
 {
 	struct filesystems_state *st = state;
-	json_t *rows = json_array();
+	struct jk_arr rows;
 
-	if (rows == NULL || json_object_set_new(frame, "fs", rows) != 0)
-		return -1;
+	jk_arr_begin(&rows, section_kept(frame, "fs", &st->section, true));
 	for (size_t i = 0; i < st->ninst; i++)
-		if (st->inst[i].ok && filesystems_encode_one(rows, &st->inst[i]) != 0)
+		if (st->inst[i].ok && filesystems_encode_one(&rows, &st->inst[i]) != 0)
 			return -1;
+	if (jk_arr_end(&rows) != 0)
+		return -1;
 	/* Mounts listed but none readable (another root without access): say so, not "no disks". */
-	if (st->ninst > 0 && json_array_size(rows) == 0) {
+	if (st->ninst > 0 && json_array_size(st->section) == 0) {
 		json_object_del(frame, "fs");
 		return section_unavailable(
 			frame, "fs",
@@ -348,6 +350,7 @@ filesystems_fini(void *state)
 	free(st->last);
 	rows_free(&st->mounts);
 	free(st->inst);
+	json_decref(st->section);
 	free(st);
 }
 

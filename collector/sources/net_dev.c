@@ -47,6 +47,7 @@ struct net_dev_state {
 	struct rows ifs; /* struct net_dev_if, the last read */
 	struct net_dev_inst *inst;
 	size_t ninst, inst_cap;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 /* Parses " eth0: 1 2 3 ..." (old kernels: "eth0:1 2 ..."); returns 0 or -1. */
@@ -277,26 +278,25 @@ net_dev_sample(void *state, const struct tick *tick)
 }
 
 static int
-net_dev_encode_one(json_t *rows, const struct net_dev_inst *in)
+net_dev_encode_one(struct jk_arr *rows, const struct net_dev_inst *in)
 {
-	json_t *row = json_object();
+	struct jk_obj c, *row = &c;
 	bool speed = in->speed_mbps > 0;
 	double peak = in->rate[NET_DEV_RX_BYTES] > in->rate[NET_DEV_TX_BYTES]
 			      ? in->rate[NET_DEV_RX_BYTES]
 			      : in->rate[NET_DEV_TX_BYTES];
 	int rc = 0;
 
-	if (row == NULL || json_array_append_new(rows, row) != 0)
-		return -1;
-	rc |= json_object_set_new(row, "iface", json_string(in->name));
+	jk_begin(row, jk_arr_obj(rows));
+	jk_str(row, "iface", in->name);
 	for (int i = 0; i < NET_DEV_NCOUNTERS; i++)
-		rc |= section_real(row, net_dev_rate_keys[i], true, in->rate[i]);
-	rc |= section_int(row, "speed_mbps", speed, in->speed_mbps);
+		rc |= section_jk_real(row, net_dev_rate_keys[i], true, in->rate[i]);
+	rc |= section_jk_int(row, "speed_mbps", speed, in->speed_mbps);
 	/* Full duplex: the busier direction against the link speed, as sar's %ifutil. */
-	rc |= section_real(row, "util_pct", speed,
-			   peak * 8.0 / ((double)in->speed_mbps * 1e6) * 100.0);
-	rc |= json_object_set_new(row, "operstate",
-				  in->oper[0] != '\0' ? json_string(in->oper) : json_null());
+	rc |= section_jk_real(row, "util_pct", speed,
+			      peak * 8.0 / ((double)in->speed_mbps * 1e6) * 100.0);
+	jk_str(row, "operstate", in->oper[0] != '\0' ? in->oper : NULL);
+	rc |= jk_end(row);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -304,14 +304,13 @@ static int
 net_dev_encode(void *state, json_t *frame)
 {
 	struct net_dev_state *st = state;
-	json_t *rows = json_array();
+	struct jk_arr rows;
 
-	if (rows == NULL || json_object_set_new(frame, "net", rows) != 0)
-		return -1;
+	jk_arr_begin(&rows, section_kept(frame, "net", &st->section, true));
 	for (size_t i = 0; i < st->ninst; i++)
-		if (st->inst[i].have_rate && net_dev_encode_one(rows, &st->inst[i]) != 0)
+		if (st->inst[i].have_rate && net_dev_encode_one(&rows, &st->inst[i]) != 0)
 			return -1;
-	return 0;
+	return jk_arr_end(&rows);
 }
 
 static void
@@ -326,6 +325,7 @@ net_dev_fini(void *state)
 	procfile_free(st->pf);
 	free(st->inst);
 	rows_free(&st->ifs);
+	json_decref(st->section);
 	free(st);
 }
 

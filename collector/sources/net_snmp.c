@@ -68,6 +68,7 @@ struct net_snmp_state {
 	bool have_cur, have_prev;
 	double dt;
 	struct log_limit parse_limit;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 /* Moves s to the start of the next line that begins with "<prefix>:"; false when none. */
@@ -185,30 +186,29 @@ net_snmp_encode(void *state, json_t *frame)
 	struct net_snmp_state *st = state;
 	uint64_t d[TCP_N] = {0};
 	bool ok[TCP_N];
-	json_t *o;
+	struct jk_obj c, *o = &c;
 	int rc = 0;
 
 	if (!st->have_cur || !st->have_prev || st->dt <= 0)
 		return 0;
-	o = json_object();
-	if (o == NULL || json_object_set_new(frame, "tcp", o) != 0)
-		return -1;
+	jk_begin(o, section_kept(frame, "tcp", &st->section, false));
 	for (int i = 0; i < TCP_N; i++) {
 		ok[i] = st->cur.present[i] && st->prev.present[i] &&
 			counter_delta(st->prev.v[i], st->cur.v[i], 64, &d[i]);
 		if (net_snmp_keys[i] != NULL)
-			rc |= section_real(o, net_snmp_keys[i], ok[i], (double)d[i] / st->dt);
+			rc |= section_jk_real(o, net_snmp_keys[i], ok[i], (double)d[i] / st->dt);
 	}
 	if (st->netstat == NULL)
 		rc |= section_unavailable(frame, "tcp.listen_drops_per_s",
 					  "no /proc/net/netstat: listen-queue overflows and drops "
 					  "are not counted");
-	rc |= section_int(o, "established", st->cur.present[TCP_CURR_ESTAB],
-			  (json_int_t)st->cur.v[TCP_CURR_ESTAB]);
+	rc |= section_jk_int(o, "established", st->cur.present[TCP_CURR_ESTAB],
+			     (json_int_t)st->cur.v[TCP_CURR_ESTAB]);
 	/* Retransmitted share of the segments sent, as sar -n ETCP's retrans/s over oseg/s. */
-	rc |= section_real(o, "retrans_pct",
-			   ok[TCP_RETRANS_SEGS] && ok[TCP_OUT_SEGS] && d[TCP_OUT_SEGS] > 0,
-			   100.0 * (double)d[TCP_RETRANS_SEGS] / (double)d[TCP_OUT_SEGS]);
+	rc |= section_jk_real(o, "retrans_pct",
+			      ok[TCP_RETRANS_SEGS] && ok[TCP_OUT_SEGS] && d[TCP_OUT_SEGS] > 0,
+			      100.0 * (double)d[TCP_RETRANS_SEGS] / (double)d[TCP_OUT_SEGS]);
+	rc |= jk_end(o);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -221,6 +221,7 @@ net_snmp_fini(void *state)
 		return;
 	procfile_free(st->snmp);
 	procfile_free(st->netstat);
+	json_decref(st->section);
 	free(st);
 }
 

@@ -29,6 +29,7 @@ struct pressure_res {
 struct pressure_state {
 	struct pressure_res res[PRESSURE_NRES];
 	double dt;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 /* Parses "avg10=1.00 avg60=0.50 avg300=0.10 total=123" after the some/full word. */
@@ -156,7 +157,7 @@ static const char *const pressure_keys[2][4] = {
 
 /* Adds the line's averages and its stall percentage of the elapsed time, null when unknown. */
 static int
-pressure_encode_line(json_t *row, const char *const keys[4], const struct pressure_line *cur,
+pressure_encode_line(struct jk_obj *row, const char *const keys[4], const struct pressure_line *cur,
 		     const struct pressure_line *prev, bool have_prev, double dt)
 {
 	uint64_t d = 0;
@@ -164,10 +165,10 @@ pressure_encode_line(json_t *row, const char *const keys[4], const struct pressu
 		    counter_delta(prev->total_us, cur->total_us, 64, &d);
 	int rc = 0;
 
-	rc |= section_real(row, keys[0], cur->present, cur->avg10);
-	rc |= section_real(row, keys[1], cur->present, cur->avg60);
-	rc |= section_real(row, keys[2], cur->present, cur->avg300);
-	rc |= section_real(row, keys[3], rate, (double)d / (dt * 1e6) * 100.0);
+	rc |= section_jk_real(row, keys[0], cur->present, cur->avg10);
+	rc |= section_jk_real(row, keys[1], cur->present, cur->avg60);
+	rc |= section_jk_real(row, keys[2], cur->present, cur->avg300);
+	rc |= section_jk_real(row, keys[3], rate, (double)d / (dt * 1e6) * 100.0);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -175,13 +176,12 @@ static int
 pressure_encode(void *state, json_t *frame)
 {
 	struct pressure_state *st = state;
-	json_t *rows = json_array();
+	struct jk_arr rows;
+	struct jk_obj row;
 
-	if (rows == NULL || json_object_set_new(frame, "pressure", rows) != 0)
-		return -1;
+	jk_arr_begin(&rows, section_kept(frame, "pressure", &st->section, true));
 	for (size_t i = 0; i < PRESSURE_NRES; i++) {
 		const struct pressure_res *r = &st->res[i];
-		json_t *row;
 
 		if (r->pf == NULL) {
 			if (section_unavailable(frame, r->key, r->why) != 0)
@@ -190,16 +190,16 @@ pressure_encode(void *state, json_t *frame)
 		}
 		if (!r->have_cur)
 			continue;
-		row = json_object();
-		if (row == NULL || json_array_append_new(rows, row) != 0 ||
-		    json_object_set_new(row, "resource", json_string(pressure_resources[i])) != 0 ||
-		    pressure_encode_line(row, pressure_keys[0], &r->cur.some, &r->prev.some,
+		jk_begin(&row, jk_arr_obj(&rows));
+		jk_str(&row, "resource", pressure_resources[i]);
+		if (pressure_encode_line(&row, pressure_keys[0], &r->cur.some, &r->prev.some,
 					 r->have_prev, st->dt) != 0 ||
-		    pressure_encode_line(row, pressure_keys[1], &r->cur.full, &r->prev.full,
-					 r->have_prev, st->dt) != 0)
+		    pressure_encode_line(&row, pressure_keys[1], &r->cur.full, &r->prev.full,
+					 r->have_prev, st->dt) != 0 ||
+		    jk_end(&row) != 0)
 			return -1;
 	}
-	return 0;
+	return jk_arr_end(&rows);
 }
 
 static void
@@ -211,6 +211,7 @@ pressure_fini(void *state)
 		return;
 	for (size_t i = 0; i < PRESSURE_NRES; i++)
 		procfile_free(st->res[i].pf);
+	json_decref(st->section);
 	free(st);
 }
 

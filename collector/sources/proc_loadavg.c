@@ -7,12 +7,14 @@
 
 #include "collector/procfile.h"
 #include "collector/scan.h"
+#include "collector/sources/section.h"
 #include "common/xalloc.h"
 
 struct proc_loadavg_src {
 	struct procfile *pf;
 	struct proc_loadavg load;
 	bool valid;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 int
@@ -66,17 +68,17 @@ static int
 proc_loadavg_encode(void *state, json_t *frame)
 {
 	struct proc_loadavg_src *st = state;
-	json_t *load;
+	struct jk_obj c;
 
 	if (!st->valid)
 		return 0;
-	load = json_object();
-	json_object_set_new(load, "load1", json_real(st->load.load1));
-	json_object_set_new(load, "load5", json_real(st->load.load5));
-	json_object_set_new(load, "load15", json_real(st->load.load15));
-	json_object_set_new(load, "running", json_integer((json_int_t)st->load.running));
-	json_object_set_new(load, "tasks", json_integer((json_int_t)st->load.tasks));
-	return json_object_set_new(frame, "load", load);
+	jk_begin(&c, section_kept(frame, "load", &st->section, false));
+	jk_real(&c, "load1", st->load.load1);
+	jk_real(&c, "load5", st->load.load5);
+	jk_real(&c, "load15", st->load.load15);
+	jk_int(&c, "running", (json_int_t)st->load.running);
+	jk_int(&c, "tasks", (json_int_t)st->load.tasks);
+	return jk_end(&c);
 }
 
 static void
@@ -87,6 +89,7 @@ proc_loadavg_fini(void *state)
 	if (st == NULL)
 		return;
 	procfile_free(st->pf);
+	json_decref(st->section);
 	free(st);
 }
 

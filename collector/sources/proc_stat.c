@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/jkeep.h"
 #include "collector/procfile.h"
 #include "collector/scan.h"
 #include "common/log.h"
@@ -50,6 +51,7 @@ struct proc_stat_src {
 	double activity[PROC_STAT_NACTIVITY]; /* rates per second, or gauges */
 	unsigned activity_valid;	      /* bit per entry of activity[] */
 	struct log_limit parse_limit;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 /* Reads the state columns after "cpu"/"cpuN"; returns how many, or -1 when fewer than 4. */
@@ -291,46 +293,52 @@ proc_stat_sample(void *state, const struct tick *tick)
 	return 0;
 }
 
-static json_t *
-proc_stat_states_json(int cpu, const double pct[PROC_STAT_NSTATES])
+/* Writes the CPU number (not for the total) and the percentage of each state. */
+static void
+proc_stat_states_json(struct jk_obj *o, int cpu, const double pct[PROC_STAT_NSTATES])
 {
-	json_t *o = json_object();
-
 	if (cpu >= 0)
-		json_object_set_new(o, "cpu", json_integer(cpu));
+		jk_int(o, "cpu", cpu);
 	for (int i = 0; i < PROC_STAT_NSTATES; i++)
-		json_object_set_new(o, proc_stat_state_names[i],
-				    json_real(round(pct[i] * 100.0) / 100.0));
-	return o;
+		jk_real(o, proc_stat_state_names[i], round(pct[i] * 100.0) / 100.0);
 }
 
 static int
 proc_stat_encode(void *state, json_t *frame)
 {
 	struct proc_stat_src *st = state;
-	json_t *cpu, *cores, *total;
+	struct jk_obj cpu, total, core;
+	struct jk_arr cores;
+	int rc = 0;
 
 	if (!st->total_valid)
 		return 0;
-	cpu = json_object();
-	cores = json_array();
-	total = proc_stat_states_json(-1, st->total_pct);
+	if (st->section == NULL)
+		st->section = jk_new_object();
+	jk_begin(&cpu, st->section);
+	jk_begin(&total, jk_obj(&cpu, "total"));
+	proc_stat_states_json(&total, -1, st->total_pct);
 	for (int i = 0; i < PROC_STAT_NACTIVITY; i++) {
 		if (!(st->activity_valid & (1u << i)))
 			continue;
 		if (proc_stat_activities[i].counter)
-			json_object_set_new(total, proc_stat_activities[i].key,
-					    json_real(round(st->activity[i] * 100.0) / 100.0));
+			jk_real(&total, proc_stat_activities[i].key,
+				round(st->activity[i] * 100.0) / 100.0);
 		else
-			json_object_set_new(total, proc_stat_activities[i].key,
-					    json_integer((json_int_t)st->activity[i]));
+			jk_int(&total, proc_stat_activities[i].key, (json_int_t)st->activity[i]);
 	}
-	json_object_set_new(cpu, "total", total);
-	for (size_t i = 0; i < st->ncore_pct; i++)
-		json_array_append_new(
-			cores, proc_stat_states_json(st->core_pct[i].cpu, st->core_pct[i].pct));
-	json_object_set_new(cpu, "cores", cores);
-	return json_object_set_new(frame, "cpu", cpu);
+	rc |= jk_end(&total);
+	jk_arr_begin(&cores, jk_arr(&cpu, "cores"));
+	for (size_t i = 0; i < st->ncore_pct; i++) {
+		jk_begin(&core, jk_arr_obj(&cores));
+		proc_stat_states_json(&core, st->core_pct[i].cpu, st->core_pct[i].pct);
+		rc |= jk_end(&core);
+	}
+	rc |= jk_arr_end(&cores);
+	rc |= jk_end(&cpu);
+	if (rc != 0)
+		return -1;
+	return json_object_set(frame, "cpu", st->section);
 }
 
 static void
@@ -344,6 +352,7 @@ proc_stat_fini(void *state)
 	free(st->snap[0].cores);
 	free(st->snap[1].cores);
 	free(st->core_pct);
+	json_decref(st->section);
 	free(st);
 }
 

@@ -31,24 +31,43 @@ section_int(json_t *obj, const char *key, bool known, json_int_t v)
 	return json_object_set_new(obj, key, known ? json_integer(v) : json_null());
 }
 
-/* section_real for a section kept between ticks: writes key through the cursor c. */
-static inline void
+/*
+ * section_real for a section kept between ticks: writes key through the cursor c; returns 0 (a
+ * failure is reported by jk_end).
+ */
+static inline int
 section_jk_real(struct jk_obj *c, const char *key, bool known, double v)
 {
 	if (known && isfinite(v))
 		jk_real(c, key, round(v * 100.0) / 100.0);
 	else
 		jk_null(c, key);
+	return 0;
 }
 
-/* section_int for a section kept between ticks: writes key through the cursor c. */
-static inline void
+/* section_int for a section kept between ticks, as section_jk_real. */
+static inline int
 section_jk_int(struct jk_obj *c, const char *key, bool known, json_int_t v)
 {
 	if (known)
 		jk_int(c, key, v);
 	else
 		jk_null(c, key);
+	return 0;
+}
+
+/*
+ * Returns the source's kept section (*section, made on first use: an object, or an array when
+ * `array`), attached to frame under key with a reference of the frame's, or NULL.
+ */
+static inline json_t *
+section_kept(json_t *frame, const char *key, json_t **section, bool array)
+{
+	if (*section == NULL)
+		*section = array ? jk_new_array() : jk_new_object();
+	if (*section == NULL || json_object_set(frame, key, *section) != 0)
+		return NULL;
+	return *section;
 }
 
 /*

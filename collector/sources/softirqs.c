@@ -36,6 +36,7 @@ struct softirqs_state {
 	double rate[SOFTIRQS_NTYPES];
 	bool rate_ok[SOFTIRQS_NTYPES];
 	struct log_limit parse_limit;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 static int
@@ -165,17 +166,14 @@ static int
 softirqs_encode(void *state, json_t *frame)
 {
 	struct softirqs_state *st = state;
-	json_t *o;
-	int rc = 0;
+	struct jk_obj o;
 
 	if (!st->have_cur || !st->have_prev)
 		return 0;
-	o = json_object();
-	if (o == NULL || json_object_set_new(frame, "softirqs", o) != 0)
-		return -1;
+	jk_begin(&o, section_kept(frame, "softirqs", &st->section, false));
 	for (int t = 0; t < SOFTIRQS_NTYPES; t++)
-		rc |= section_real(o, softirqs_keys[t], st->rate_ok[t], st->rate[t]);
-	return rc == 0 ? 0 : -1;
+		(void)section_jk_real(&o, softirqs_keys[t], st->rate_ok[t], st->rate[t]);
+	return jk_end(&o);
 }
 
 static void
@@ -188,6 +186,7 @@ softirqs_fini(void *state)
 	procfile_free(st->pf);
 	free(st->cur);
 	free(st->prev);
+	json_decref(st->section);
 	free(st);
 }
 

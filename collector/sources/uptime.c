@@ -13,6 +13,7 @@ struct uptime_state {
 	struct procfile *pf;
 	double uptime_s;
 	bool ok;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 int
@@ -59,14 +60,13 @@ static int
 uptime_encode(void *state, json_t *frame)
 {
 	struct uptime_state *st = state;
-	json_t *o;
+	struct jk_obj o;
 
 	if (!st->ok)
 		return 0;
-	o = json_object();
-	if (o == NULL || json_object_set_new(frame, "uptime", o) != 0)
-		return -1;
-	return section_real(o, "uptime_s", true, st->uptime_s);
+	jk_begin(&o, section_kept(frame, "uptime", &st->section, false));
+	(void)section_jk_real(&o, "uptime_s", true, st->uptime_s);
+	return jk_end(&o);
 }
 
 static void
@@ -77,6 +77,7 @@ uptime_fini(void *state)
 	if (st == NULL)
 		return;
 	procfile_free(st->pf);
+	json_decref(st->section);
 	free(st);
 }
 

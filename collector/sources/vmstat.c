@@ -25,6 +25,7 @@ struct vmstat_state {
 	struct vmstat_stats cur, prev;
 	bool have_cur, have_prev;
 	double dt;
+	json_t *section; /* kept between ticks (jkeep.h) */
 };
 
 /* Returns the counter named w[0, wlen), or -1. */
@@ -107,12 +108,12 @@ vmstat_delta(const struct vmstat_state *st, int i, uint64_t *d)
 
 /* Sets obj[key] to the per-second rate of counter i, or null when unknown. */
 static int
-vmstat_rate(json_t *obj, const char *key, const struct vmstat_state *st, int i)
+vmstat_rate(struct jk_obj *obj, const char *key, const struct vmstat_state *st, int i)
 {
 	uint64_t d = 0;
 	bool ok = vmstat_delta(st, i, &d);
 
-	return section_real(obj, key, ok, (double)d / st->dt);
+	return section_jk_real(obj, key, ok, (double)d / st->dt);
 }
 
 static int
@@ -121,14 +122,12 @@ vmstat_encode(void *state, json_t *frame)
 	struct vmstat_state *st = state;
 	uint64_t all = 0, major = 0;
 	bool faults;
-	json_t *o;
+	struct jk_obj c, *o = &c;
 	int rc = 0;
 
 	if (!st->have_cur || !st->have_prev || st->dt <= 0)
 		return 0;
-	o = json_object();
-	if (o == NULL || json_object_set_new(frame, "vmstat", o) != 0)
-		return -1;
+	jk_begin(o, section_kept(frame, "vmstat", &st->section, false));
 	/* pgpgin/pgpgout are already in KiB, whatever the page size. */
 	rc |= vmstat_rate(o, "page_in_kb_per_s", st, VMSTAT_PGPGIN);
 	rc |= vmstat_rate(o, "page_out_kb_per_s", st, VMSTAT_PGPGOUT);
@@ -137,18 +136,19 @@ vmstat_encode(void *state, json_t *frame)
 	/* pgfault counts every fault, major ones included. */
 	faults = vmstat_delta(st, VMSTAT_PGFAULT, &all) &&
 		 vmstat_delta(st, VMSTAT_PGMAJFAULT, &major) && all >= major;
-	rc |= section_real(o, "minor_faults_per_s", faults, (double)(all - major) / st->dt);
+	rc |= section_jk_real(o, "minor_faults_per_s", faults, (double)(all - major) / st->dt);
 	rc |= vmstat_rate(o, "major_faults_per_s", st, VMSTAT_PGMAJFAULT);
 	rc |= vmstat_rate(o, "pgscan_kswapd_per_s", st, VMSTAT_PGSCAN_KSWAPD);
 	rc |= vmstat_rate(o, "pgscan_direct_per_s", st, VMSTAT_PGSCAN_DIRECT);
 	rc |= vmstat_rate(o, "pgsteal_kswapd_per_s", st, VMSTAT_PGSTEAL_KSWAPD);
 	rc |= vmstat_rate(o, "pgsteal_direct_per_s", st, VMSTAT_PGSTEAL_DIRECT);
 	faults = vmstat_delta(st, VMSTAT_OOM_KILL, &all);
-	rc |= section_int(o, "oom_kills", faults, (json_int_t)all);
+	rc |= section_jk_int(o, "oom_kills", faults, (json_int_t)all);
 	if (!st->cur.present[VMSTAT_OOM_KILL])
 		rc |= section_unavailable(frame, "vmstat.oom_kills",
 					  "kernel has no oom_kill counter in /proc/vmstat "
 					  "(added in Linux 4.13)");
+	rc |= jk_end(o);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -160,6 +160,7 @@ vmstat_fini(void *state)
 	if (st == NULL)
 		return;
 	procfile_free(st->pf);
+	json_decref(st->section);
 	free(st);
 }
 
