@@ -427,9 +427,14 @@ sink_pg_await(struct sink_pg *s, uint64_t deadline_ns)
 	return rc == 0 ? 1 : -1;
 }
 
-/* Writes queued frames oldest first until the queue is empty, an error, or the deadline. */
+/*
+ * Writes queued frames oldest first until the queue is empty, an error, or the deadline. With
+ * `lazy` (a tick's push), the answer to the last frame sent, with nothing queued behind it, is
+ * not waited for: sink_pg_push reads it at the next tick, when it has long arrived, so the tick
+ * does not sleep in poll() and wake up again for it (a context switch pair per tick).
+ */
 static void
-sink_pg_drain(struct sink_pg *s, uint64_t deadline_ns)
+sink_pg_drain(struct sink_pg *s, uint64_t deadline_ns, bool lazy)
 {
 	sink_pg_refill(s);
 	for (;;) {
@@ -437,6 +442,8 @@ sink_pg_drain(struct sink_pg *s, uint64_t deadline_ns)
 			if (sink_pg_send(s) != 1)
 				return;
 		}
+		if (lazy && sink_pg_queued(s) == 1 && PQflush(s->conn) == 0)
+			return;
 		if (sink_pg_await(s, deadline_ns) != 1)
 			return;
 		if (clock_mono_ns() >= deadline_ns)
@@ -487,8 +494,9 @@ sink_pg_spill_sync(struct sink_pg *s)
 	return 0;
 }
 
-int
-sink_pg_service(struct sink_pg *s, uint64_t deadline_ns)
+/* sink_pg_service, with the answer to a last frame left for the next call when `lazy`. */
+static int
+sink_pg_serve(struct sink_pg *s, uint64_t deadline_ns, bool lazy)
 {
 	if (s->state == SINK_PG_IDLE && clock_mono_ns() >= s->retry_at_ns)
 		sink_pg_start(s);
@@ -505,8 +513,14 @@ sink_pg_service(struct sink_pg *s, uint64_t deadline_ns)
 	if (s->state == SINK_PG_READY && clock_mono_ns() >= s->partitions_at_ns)
 		sink_pg_ensure_partitions(s);
 	if (sink_pg_connected(s))
-		sink_pg_drain(s, deadline_ns);
+		sink_pg_drain(s, deadline_ns, lazy);
 	return 0;
+}
+
+int
+sink_pg_service(struct sink_pg *s, uint64_t deadline_ns)
+{
+	return sink_pg_serve(s, deadline_ns, false);
 }
 
 int
@@ -514,13 +528,16 @@ sink_pg_push(struct sink_pg *s, const char *text, size_t len, uint64_t deadline_
 {
 	uint64_t dropped = backlog_dropped(s->backlog);
 
+	/* The answer to the previous tick's frame, left by the lazy drain, is normally here. */
+	if (s->state == SINK_PG_BUSY)
+		(void)sink_pg_await(s, deadline_ns);
 	/* The spool takes the frame unless it could be written right now from memory. */
 	if (s->spool != NULL && (!sink_pg_connected(s) || sink_pg_queued(s) > 0)) {
 		if (sink_pg_spill(s) == 0 && spool_append(s->spool, text, len, NULL) == 0) {
 			s->stats.spooled++;
 			/* Synced or not, the frame is in the spool; a failed sync is logged. */
 			(void)sink_pg_spill_sync(s);
-			return sink_pg_service(s, deadline_ns);
+			return sink_pg_serve(s, deadline_ns, true);
 		}
 		log_limited(&s->spool_limit, LOG_LEVEL_ERROR,
 			    "cannot spool a %zu-byte frame: it waits in memory", len);
@@ -532,7 +549,7 @@ sink_pg_push(struct sink_pg *s, const char *text, size_t len, uint64_t deadline_
 		log_limited(&s->drop_limit, LOG_LEVEL_WARN,
 			    "backlog full: dropped the oldest frame, %llu dropped so far",
 			    (unsigned long long)backlog_dropped(s->backlog));
-	return sink_pg_service(s, deadline_ns);
+	return sink_pg_serve(s, deadline_ns, true);
 }
 
 int

@@ -35,7 +35,11 @@ struct sink_pg_stats {
  */
 struct sink_pg *sink_pg_new(const char *conninfo, size_t max_frames, size_t max_bytes,
 			    struct spool *spool, double replay_rate);
-/* Queues a copy of the frame text[0, len) and then works like sink_pg_service. */
+/*
+ * Queues a copy of the frame text[0, len) and then works like sink_pg_service, except that the
+ * answer to the last frame it sends (nothing queued behind it) is read by the next push, not
+ * waited for: a tick does not sleep for the database's answer.
+ */
 MUST_CHECK int sink_pg_push(struct sink_pg *s, const char *text, size_t len, uint64_t deadline_ns);
 /*
  * Connects (non-blocking, resumed across calls) when the back-off allows, keeps partitions
