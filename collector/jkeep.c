@@ -5,6 +5,40 @@
 
 #include "collector/frame.h"
 
+/*
+ * Numbers that a null replaced (an await with no request in this interval, a ratio with a zero
+ * denominator) wait here to hold the number again when it comes back, so that a value flipping
+ * between null and a number does not cost a free and a malloc each time.
+ */
+#define JK_POOL 64
+static json_t *jk_pool_real[JK_POOL], *jk_pool_int[JK_POOL];
+static size_t jk_nreal, jk_nint;
+
+/* Keeps v, about to be replaced in its object or array, when it is a number. */
+static void
+jk_stash(json_t *v)
+{
+	if (json_is_real(v) && jk_nreal < JK_POOL)
+		jk_pool_real[jk_nreal++] = json_incref(v);
+	else if (json_is_integer(v) && jk_nint < JK_POOL)
+		jk_pool_int[jk_nint++] = json_incref(v);
+}
+
+/* Returns a stashed number of the pool (real or int) that nothing else holds, or NULL. */
+static json_t *
+jk_unstash(json_t **pool, size_t *n)
+{
+	json_t *v;
+
+	while (*n > 0) {
+		v = pool[--*n];
+		if (v->refcount == 1)
+			return v;
+		json_decref(v);
+	}
+	return NULL;
+}
+
 json_t *
 jk_new_object(void)
 {
@@ -73,6 +107,7 @@ jk_slot(struct jk_obj *c, const char *key, json_type type, json_t *(*make)(const
 			return v;
 		}
 		frame_persist_enter();
+		jk_stash(v);
 		v = make(arg);
 		if (v == NULL || json_object_iter_set_new(c->obj, c->it, v) != 0) {
 			c->fail = true;
@@ -96,12 +131,23 @@ jk_slot(struct jk_obj *c, const char *key, json_type type, json_t *(*make)(const
 static json_t *
 jk_make_real(const void *arg)
 {
+	json_t *v = jk_unstash(jk_pool_real, &jk_nreal);
+
+	if (v != NULL && json_real_set(v, *(const double *)arg) == 0)
+		return v;
+	json_decref(v);
 	return json_real(*(const double *)arg);
 }
 
 static json_t *
 jk_make_int(const void *arg)
 {
+	json_t *v = jk_unstash(jk_pool_int, &jk_nint);
+
+	if (v != NULL) {
+		json_integer_set(v, *(const json_int_t *)arg);
+		return v;
+	}
 	return json_integer(*(const json_int_t *)arg);
 }
 

@@ -119,6 +119,40 @@ START_TEST(test_jkeep_updates_numbers_in_place)
 }
 END_TEST
 
+static size_t allocs;
+
+static void *
+counting_malloc(size_t n)
+{
+	allocs++;
+	return malloc(n);
+}
+
+/* A number that turns null and back, tick after tick, is kept aside: no malloc once built. */
+START_TEST(test_jkeep_null_and_back_does_not_allocate)
+{
+	struct shape with = {1.0, 1, 2, "t"}, without = {2.0, 0, 2, "t"};
+	json_t *kept;
+
+	json_set_alloc_funcs(counting_malloc, free);
+	kept = jk_new_object();
+	write_section(kept, &with);
+	write_section(kept, &without);
+	allocs = 0;
+	for (int i = 0; i < 10; i++) {
+		write_section(kept, &with);
+		check_same_text(kept, &with); /* json_dumps and the fresh section allocate */
+		allocs = 0;
+		write_section(kept, &without);
+		ck_assert_uint_eq(allocs, 0);
+		write_section(kept, &with);
+		ck_assert_uint_eq(allocs, 0);
+	}
+	json_decref(kept);
+	json_set_alloc_funcs(malloc, free);
+}
+END_TEST
+
 /* A kept section lives outside the frame's arena: resets and other values do not touch it. */
 START_TEST(test_jkeep_section_outlives_the_frame_arena)
 {
@@ -162,6 +196,7 @@ jkeep_suite(void)
 	tcase_add_test(tc, test_jkeep_matches_a_fresh_build_through_shape_changes);
 	tcase_add_test(tc, test_jkeep_updates_numbers_in_place);
 	tcase_add_test(tc, test_jkeep_section_outlives_the_frame_arena);
+	tcase_add_test(tc, test_jkeep_null_and_back_does_not_allocate);
 	suite_add_tcase(s, tc);
 	return s;
 }
