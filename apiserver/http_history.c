@@ -179,16 +179,34 @@ http_history_value(const PGresult *res, int row, int col)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
+/*
+ * The series a point row belongs to, by id: perfwatch_api_query() sends every 'series' row before
+ * the points (each series' points in time order), so a point is not always after its series row.
+ * Returns the slot of `id` among the first n, or -1.
+ */
+static int
+http_history_slot(const int *ids, int n, int id)
+{
+	for (int i = 0; i < n; i++) {
+		if (ids[i] == id)
+			return i;
+	}
+	return -1;
+}
+
 static json_t *
 http_history_query_json(const struct history_params *p, const PGresult *res)
 {
 	json_t *body = json_pack("{s:I, s:I, s:s}", "from", (json_int_t)p->from_ms, "to",
 				 (json_int_t)p->to_ms, "agg", history_params_agg_name(p->agg));
 	json_t *series = json_array();
-	json_t *points = NULL;
+	json_t *points[HISTORY_MAX_SERIES];
+	int ids[HISTORY_MAX_SERIES];
+	int n = 0, slot = -1, last_id = 0;
 
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *kind = PQgetvalue(res, i, 0);
+		int id = atoi(PQgetvalue(res, i, 1));
 
 		if (strcmp(kind, "plan") == 0) {
 			json_object_set_new(body, "tier", json_string(PQgetvalue(res, i, 2)));
@@ -197,13 +215,25 @@ http_history_query_json(const struct history_params *p, const PGresult *res)
 		} else if (strcmp(kind, "series") == 0) {
 			json_t *s = http_history_series_json(res, i);
 
-			points = json_object_get(s, "points");
+			if (n < HISTORY_MAX_SERIES) {
+				ids[n] = id;
+				points[n++] = json_object_get(s, "points");
+			}
 			json_array_append_new(series, s);
-		} else if (points != NULL) {
-			json_int_t ts = strtoll(PQgetvalue(res, i, 5), NULL, 10);
+		} else if (strcmp(kind, "point") == 0) {
+			json_t *pt;
 
+			if (slot < 0 || id != last_id) {
+				slot = http_history_slot(ids, n, id);
+				last_id = id;
+			}
+			if (slot < 0)
+				continue;
+			pt = json_array();
 			json_array_append_new(
-				points, json_pack("[I, o]", ts, http_history_value(res, i, 6)));
+				pt, json_integer(strtoll(PQgetvalue(res, i, 5), NULL, 10)));
+			json_array_append_new(pt, http_history_value(res, i, 6));
+			json_array_append_new(points[slot], pt);
 		}
 	}
 	json_object_set_new(body, "series", series);
@@ -226,32 +256,41 @@ http_history_csv_field(struct evbuffer *buf, const char *s)
 static void
 http_history_query_csv(const PGresult *res, struct evbuffer *buf)
 {
-	const char *name = "", *host = "", *unit = "";
+	int ids[HISTORY_MAX_SERIES], rows[HISTORY_MAX_SERIES];
+	int n = 0, slot = -1, last_id = 0;
 
 	evbuffer_add_printf(buf, "series,host,unit,ts_ms,time,value\r\n");
 	for (int i = 0; i < PQntuples(res); i++) {
 		const char *kind = PQgetvalue(res, i, 0);
+		int id = atoi(PQgetvalue(res, i, 1));
 		long long ms;
 		time_t sec;
 		struct tm tm;
 		char when[32];
 
 		if (strcmp(kind, "series") == 0) {
-			name = PQgetvalue(res, i, 2);
-			host = PQgetvalue(res, i, 3);
-			unit = PQgetvalue(res, i, 4);
+			if (n < HISTORY_MAX_SERIES) {
+				ids[n] = id;
+				rows[n++] = i;
+			}
 			continue;
 		}
 		if (strcmp(kind, "point") != 0)
+			continue;
+		if (slot < 0 || id != last_id) {
+			slot = http_history_slot(ids, n, id);
+			last_id = id;
+		}
+		if (slot < 0)
 			continue;
 		ms = strtoll(PQgetvalue(res, i, 5), NULL, 10);
 		sec = (time_t)(ms / 1000);
 		gmtime_r(&sec, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 		/* Instances (mount points, interfaces) and hosts may hold commas or quotes. */
-		http_history_csv_field(buf, name);
-		http_history_csv_field(buf, host);
-		http_history_csv_field(buf, unit);
+		http_history_csv_field(buf, PQgetvalue(res, rows[slot], 2));
+		http_history_csv_field(buf, PQgetvalue(res, rows[slot], 3));
+		http_history_csv_field(buf, PQgetvalue(res, rows[slot], 4));
 		evbuffer_add_printf(buf, "%lld,%s.%03lldZ,%s\r\n", ms, when, ms % 1000,
 				    PQgetvalue(res, i, 6));
 	}

@@ -6,6 +6,10 @@
 --    extract() (numeric), and sqrt(1/n_before + 1/n_after) once per pair of counts, not once
 --    per row in numeric. The same values, bit for bit: the slot of a minute-aligned timestamp is
 --    exact either way, and the factor is the same numeric expression cast to float8 as before.
+-- 2. perfwatch_api_query() returns the 'plan' row, every 'series' row, then the points as
+--    perfwatch_history_query() returns them (by series, in time order), instead of sorting all
+--    of them again to put each series row before its points: perfwatch-api files points by
+--    series id (apiserver/http_history.c). Same rows, another order.
 
 CREATE OR REPLACE FUNCTION perfwatch_history_anomalies(p_series integer[], p_from timestamptz,
 					    p_to timestamptz, p_band double precision DEFAULT 5,
@@ -164,4 +168,38 @@ AS $$
 	       (array_agg(r.z ORDER BY abs(r.z) DESC))[1]
 	FROM runs r GROUP BY r.series_id, r.rule, r.grp
 	ORDER BY 1, 2, 4;
+$$;
+
+-- GET /api/v1/query?series=: one 'plan' row (label = tier, value = bucket seconds), the 'series'
+-- rows (by id), then the 'point' rows (ts_ms, value) by series and time; or 'missing' rows only.
+CREATE OR REPLACE FUNCTION perfwatch_api_query(p_keys text[], p_host text, p_from timestamptz,
+				    p_to timestamptz, p_points integer, p_agg text)
+RETURNS TABLE (kind text, series_id integer, label text, host text, unit text, ts_ms bigint,
+	       value double precision)
+LANGUAGE plpgsql
+STABLE
+SET search_path = public, pg_temp
+SET max_parallel_workers_per_gather = 0
+SET jit = off
+AS $$
+DECLARE
+	r record;
+	pl record;
+BEGIN
+	r := perfwatch_api_series(p_keys, p_host);
+	IF cardinality(r.missing) > 0 THEN
+		RETURN QUERY SELECT 'missing', NULL::integer, m, NULL::text, NULL::text, NULL::bigint,
+				    NULL::float8 FROM unnest(r.missing) m;
+		RETURN;
+	END IF;
+	pl := perfwatch_history_plan(p_from, p_to, p_points);
+	RETURN QUERY SELECT 'plan', NULL::integer, pl.tier, NULL::text, NULL::text, NULL::bigint,
+			    pl.step_s::float8;
+	RETURN QUERY
+	SELECT 'series', s.id, s.name, h.name, s.unit, NULL::bigint, NULL::float8
+	FROM series s JOIN public.host h ON h.id = s.host_id WHERE s.id = ANY (r.ids) ORDER BY s.id;
+	RETURN QUERY
+	SELECT 'point', q.series_id, NULL, NULL, NULL, (extract(epoch FROM q.ts) * 1000)::bigint, q.value
+	FROM perfwatch_history_query(r.ids, p_from, p_to, p_points, p_agg) q;
+END
 $$;
