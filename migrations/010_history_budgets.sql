@@ -135,9 +135,10 @@ AS $$
 			       AS n_after
 		FROM running r WINDOW w AS (PARTITION BY r.series_id ORDER BY r.ts)),
 	-- The standard error's factor sqrt(1/n_before + 1/n_after) for the counts a row can have
-	-- (10 to 30 each), computed once as 004 computed it per row (numeric, then float8).
+	-- (10 to 30 each), computed once as 004 computed it per row (numeric, then float8), looked
+	-- up by position (a join would lose the rows' order and cost a sort).
 	se AS (
-		SELECT a::bigint AS nb, b::bigint AS na, sqrt(1.0 / a::bigint + 1.0 / b::bigint)::float8 AS f
+		SELECT array_agg(sqrt(1.0 / a::bigint + 1.0 / b::bigint)::float8 ORDER BY a, b) AS f
 		FROM generate_series(10, 30) a, generate_series(10, 30) b),
 	deltas AS (
 		SELECT h.series_id, h.ts, h.v, h.n_before, h.n_after,
@@ -151,10 +152,11 @@ AS $$
 							   abs(coalesce(lead(d.delta, 30) OVER w, 0))),
 				  0)
 		       / greatest(1.4826 * n.mad / sqrt(2)
-				  * coalesce(se.f, sqrt(1.0 / d.n_before + 1.0 / d.n_after)::float8),
+				  * CASE WHEN d.n_before BETWEEN 10 AND 30 AND d.n_after BETWEEN 10 AND 30
+					 THEN (SELECT se.f FROM se)[(d.n_before - 10) * 21 + d.n_after - 9]
+					 ELSE sqrt(1.0 / d.n_before + 1.0 / d.n_after)::float8 END,
 				  1e-3 * abs(d.m_before), 1e-9) AS z
 		FROM deltas d JOIN noise n USING (series_id)
-		LEFT JOIN se ON se.nb = d.n_before AND se.na = d.n_after
 		WINDOW w AS (PARTITION BY d.series_id ORDER BY d.ts)),
 	flagged AS (
 		SELECT b.series_id, b.ts, 'band' AS rule, b.v, b.med, b.z FROM band b
