@@ -153,9 +153,15 @@ export class ChartView {
 		this.compareLabel = label;
 	}
 
-	setMarkers(m: Marker[]): void {
+	/*
+	 * Anomaly markers. `redraw` false: drawn at the chart's next draw, which the caller asks for
+	 * (the dashboard's sliced pass: every chart redrawn at once here was one long task).
+	 */
+	setMarkers(m: Marker[], redraw = true): void {
+		const had = this.markers.length > 0;
 		this.markers = m;
-		this.plot?.redraw(false, false);
+		if (redraw && (had || m.length > 0))
+			this.plot?.redraw(false, false);
 	}
 
 	setTrend(key: string | null, t: Trend | null): void {

@@ -274,7 +274,7 @@ export class Dashboard {
 		const live = this.range.name === 'live';
 		view.setRange(live ? null : [this.range.from, this.range.to], live ? SPAN_MS : this.range.to - this.range.from);
 		view.setCompare(this.state.compare === '1d' ? 'yesterday' : this.state.compare === '7d' ? 'last week' : null);
-		view.setMarkers(view.keysFor(this.view).flatMap((k) => this.markersByKey.get(k) ?? []));
+		view.setMarkers(view.keysFor(this.view).flatMap((k) => this.markersByKey.get(k) ?? []), false);
 		this.charts.push(view);
 		this.addSlot({ id: view.id, el: view.element, chart: view, order });
 	}
@@ -523,8 +523,9 @@ export class Dashboard {
 					text: `${a.series}: ${a.rule === 'band' ? 'outside its usual band' : 'level shift'} from ${when(a.start)} to ${when(a.end)}; peak ${a.peak === null ? '–' : fmt(a.peak)}, baseline ${a.baseline === null ? '–' : fmt(a.baseline)}${a.score === null ? '' : `, score ${a.score.toFixed(1)}`}` });
 			}
 			this.markersByKey = markers;
+			/* Drawn with the charts, in slices (redrawCharts), not each at once. */
 			for (const c of this.charts)
-				c.setMarkers(c.keysFor(this.view).flatMap((k) => markers.get(k) ?? []));
+				c.setMarkers(c.keysFor(this.view).flatMap((k) => markers.get(k) ?? []), false);
 			this.redrawCharts();
 		} catch (e) {
 			if (gen === this.loadGen)
