@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drawOrder, runSliced, type DrawItem } from './scheduler';
+import { drawOrder, runSliced, warmIntl, type DrawItem } from './scheduler';
 
 const item = (order: number, o: Partial<DrawItem> = {}): DrawItem & { id: number } =>
 	({ id: order, order, visible: false, fresh: false, structural: false, drawnAt: 0, ...o });
@@ -55,5 +55,23 @@ describe('runSliced', () => {
 			k++;
 		}, { budgetMs: 100, stop: () => k >= 2 });
 		expect(n).toBe(2);
+	});
+});
+
+describe('warmIntl', () => {
+	it('runs each step after a yield of its own, in order', async () => {
+		const log: string[] = [];
+		await warmIntl([() => log.push('a'), () => log.push('b')], async () => {
+			log.push('yield');
+		});
+		expect(log).toEqual(['yield', 'a', 'yield', 'b']);
+	});
+
+	it('goes on after a step that throws', async () => {
+		const log: string[] = [];
+		await warmIntl([() => {
+			throw new Error('no Intl.Locale');
+		}, () => log.push('b')], async () => {});
+		expect(log).toEqual(['b']);
 	});
 });
