@@ -38,3 +38,19 @@ CREATE FUNCTION t.parts(parent text) RETURNS text[] LANGUAGE sql AS $$
 	FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 	WHERE i.inhparent = parent::regclass;
 $$;
+
+-- Tests that roll up "up to now" and then compare the 1-minute and 1-hour watermarks need now()
+-- away from an hour boundary: in the hour's first minutes both watermarks are that hour, and an
+-- hour that turns between maintenance and the check moves now() past the 1-hour watermark.
+-- Waits (at most 3.5 min, in 1 run of 17) until 2 minutes past the hour when now is near one.
+CREATE FUNCTION t.away_from_hour_boundary() RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	into_hour double precision := extract(epoch FROM clock_timestamp() - date_trunc('hour', clock_timestamp()));
+BEGIN
+	IF into_hour < 120 THEN
+		PERFORM pg_sleep(120 - into_hour);
+	ELSIF into_hour > 3600 - 90 THEN
+		PERFORM pg_sleep(3600 - into_hour + 120);
+	END IF;
+END
+$$;

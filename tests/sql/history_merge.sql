@@ -1,6 +1,7 @@
 -- Partial-bucket merge: each tier is read only where complete, the newest part comes from the finer
 -- tier down to raw rows, and every bucket equals the same aggregate computed from raw rows.
 SELECT perfwatch_host_id('h1');
+SELECT t.away_from_hour_boundary();
 SELECT setseed(0.5);
 SELECT perfwatch_create_partitions((now() AT TIME ZONE 'UTC')::date - 1, 0);
 -- 3 hours up to now at 1 Hz, random values.

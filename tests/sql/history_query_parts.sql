@@ -3,6 +3,7 @@
 -- 1m, 1h) with tier boundaries on and off the bucket grid, origins shifted as compare shifts
 -- them. Every bucket must equal the aggregate of the raw rows in it (exactly for min and max).
 SELECT perfwatch_host_id('h1');
+SELECT t.away_from_hour_boundary();
 SELECT setseed(0.75);
 SELECT perfwatch_create_partitions((now() AT TIME ZONE 'UTC')::date - 1, 0);
 -- 5 hours up to now at 1 Hz; cpu 1's sys is NULL one second in seven and all of one minute.
