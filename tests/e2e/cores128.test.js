@@ -159,10 +159,12 @@ describe('per-core heatmap at 128 CPUs (synthetic frames through perfwatch_inges
 				card: c.closest('section').getBoundingClientRect().width, win: innerWidth,
 				note: document.querySelector('.heat__note')?.textContent ?? '' };
 		}, NCPU);
+		/* 4 minutes of a 5-minute axis in every row: equal rows alone are not enough, since rows
+		 * holding only the live ticks drawn before the backfill lands are equal too. */
+		const plotPx = (r) => r.w - 48 * (r.w / r.cssW);
 		const m = await waitUntil('every row painted across the backfilled minutes', async () => {
 			const r = await measure();
-			const most = Math.max(...r.rows);
-			return most > 0 && r.rows.every((p) => p >= 0.9 * most) ? r : null;
+			return r.rows.length > 0 && Math.min(...r.rows) > 0.7 * plotPx(r) ? r : null;
 		}, 30000).catch(async (e) => {
 			const r = await measure();
 			throw new Error(`${e.message}: painted pixels per row ${JSON.stringify(r.rows)}`);
@@ -170,10 +172,6 @@ describe('per-core heatmap at 128 CPUs (synthetic frames through perfwatch_inges
 		/* 4 px rows: 512 px of plot plus the time axis; the card takes the whole row with this many cores. */
 		assert.ok(m.cssH >= NCPU * 4, `heatmap ${m.cssH} px tall for ${NCPU} rows`);
 		assert.ok(m.card > m.win * 0.8, `the heatmap card is ${m.card} px wide in a ${m.win} px window`);
-		const empty = m.rows.map((p, i) => (p === 0 ? i : -1)).filter((i) => i >= 0);
-		assert.deepEqual(empty, [], 'every core row is painted');
-		/* 4 minutes of a 5-minute axis are painted in every row. */
-		assert.ok(Math.min(...m.rows) > 0.7 * (m.w - 48 * (m.w / m.cssW)), `rows painted ${Math.min(...m.rows)} of ${m.w} px`);
 		assert.ok(m.ink > 500, 'the rows are labelled');
 		assert.match(m.note, /128 cores/);
 		/* 128 lines would be unreadable: the per-core chart shows their spread instead. */
