@@ -144,7 +144,8 @@ auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], int
 
 /* Runs on: main thread. */
 size_t
-auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], size_t max)
+auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], int64_t *used_ms,
+		     size_t max)
 {
 	size_t n = 0;
 
@@ -154,6 +155,8 @@ auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], size
 
 		if (!e->used)
 			continue;
+		if (used_ms != NULL)
+			used_ms[n] = e->last_use_ms;
 		memcpy(out[n++], e->who.hash, AUTH_HASH_BYTES);
 		e->used = false;
 	}

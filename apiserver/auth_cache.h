@@ -56,10 +56,12 @@ bool auth_cache_get(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], i
  */
 void auth_cache_forget(struct auth_cache *c, const uint8_t hash[AUTH_HASH_BYTES], int64_t now_ms);
 /*
- * For the periodic re-check: copies up to `max` hashes used since the previous call into out
- * and clears their used mark. Returns the number copied. Main thread.
+ * For the periodic re-check: copies up to `max` hashes used since the previous call into out,
+ * and when used_ms is not NULL the time of each one's last use (epoch ms) into used_ms, and
+ * clears their used mark. Returns the number copied. Main thread.
  */
-size_t auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], size_t max);
+size_t auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES], int64_t *used_ms,
+			    size_t max);
 /*
  * Replaces the content with the n credentials in `live` (the first `capacity` of them), keeping
  * the entries put at or after since_ms (they may be newer than the database's answer) and the

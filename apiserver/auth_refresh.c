@@ -19,11 +19,15 @@
 
 #define LOG_TAG "auth_refresh"
 
-/* $1: hex hashes used since the last round; $2: the cache's capacity. */
+/*
+ * $1: hex hashes used since the last round; $2: the epoch ms of each one's last use (the idle
+ * time counts from there, not from this round); $3: the cache's capacity.
+ */
 #define AUTH_REFRESH_SQL                                                                           \
 	"SELECT token_hash, kind, token_id, user_id, user_name, is_admin, valid_until_ms "         \
 	"FROM perfwatch_auth.refresh(ARRAY(SELECT decode(h, 'hex') "                               \
-	"FROM unnest(string_to_array($1, ',')) AS h), $2::integer)"
+	"FROM unnest(string_to_array($1, ',')) AS h), string_to_array($2, ',')::bigint[], "        \
+	"$3::integer)"
 
 struct auth_refresh {
 	struct event *timer;
@@ -33,6 +37,7 @@ struct auth_refresh {
 	int64_t started_ms; /* when it started */
 	size_t n, n_max;    /* hashes sent in it; most kept */
 	uint8_t (*sent)[AUTH_HASH_BYTES];
+	int64_t *sent_ms; /* the last use of each */
 	struct log_limit fail_limit;
 };
 
@@ -103,23 +108,31 @@ void
 auth_refresh_now(struct auth_refresh *r)
 {
 	size_t cap = r->n_max * (2 * AUTH_HASH_BYTES + 1) + 1, len = 0;
-	char limit[24], *list;
-	const char *values[2];
+	size_t cap_ms = r->n_max * 21 + 1, len_ms = 0;
+	char limit[24], *list, *list_ms;
+	const char *values[3];
 
 	if (r->busy || !pg_async_is_up(r->pg))
 		return;
 	r->started_ms = clock_wall_ms();
-	r->n = auth_cache_take_used(r->cache, r->sent, r->n_max);
+	r->n = auth_cache_take_used(r->cache, r->sent, r->sent_ms, r->n_max);
 	list = xmalloc(cap);
 	list[0] = '\0';
-	for (size_t i = 0; i < r->n; i++)
+	list_ms = xmalloc(cap_ms);
+	list_ms[0] = '\0';
+	for (size_t i = 0; i < r->n; i++) {
 		auth_refresh_hex(r->sent[i], list, cap, &len);
+		len_ms += (size_t)snprintf(list_ms + len_ms, cap_ms - len_ms, "%s%lld",
+					   i > 0 ? "," : "", (long long)r->sent_ms[i]);
+	}
 	snprintf(limit, sizeof(limit), "%zu", r->n_max);
 	values[0] = list;
-	values[1] = limit;
-	if (pg_async_query(r->pg, AUTH_REFRESH_SQL, 2, values, auth_refresh_done, r) == 0)
+	values[1] = list_ms;
+	values[2] = limit;
+	if (pg_async_query(r->pg, AUTH_REFRESH_SQL, 3, values, auth_refresh_done, r) == 0)
 		r->busy = true;
 	free(list);
+	free(list_ms);
 }
 
 static void
@@ -141,6 +154,7 @@ auth_refresh_new(struct event_base *base, struct pg_async *pg, struct auth_cache
 	r->cache = cache;
 	r->n_max = capacity > 0 ? capacity : 1;
 	r->sent = xcalloc(r->n_max, sizeof(*r->sent));
+	r->sent_ms = xcalloc(r->n_max, sizeof(*r->sent_ms));
 	r->fail_limit = (struct log_limit)LOG_LIMIT_INIT(20);
 	r->timer = event_new(base, -1, EV_PERSIST, auth_refresh_tick, r);
 	event_add(r->timer, &tv);
@@ -154,5 +168,6 @@ auth_refresh_free(struct auth_refresh *r)
 		return;
 	event_free(r->timer);
 	free(r->sent);
+	free(r->sent_ms);
 	free(r);
 }

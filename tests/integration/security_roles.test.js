@@ -38,6 +38,7 @@ const AUTH_READS = [
 const AUTH_CALLS = [
 	`SELECT * FROM perfwatch_auth.check(ARRAY[${HASH}])`,
 	`SELECT * FROM perfwatch_auth.refresh(ARRAY[${HASH}], 10)`,
+	`SELECT * FROM perfwatch_auth.refresh(ARRAY[${HASH}], ARRAY[0::bigint], 10)`,
 	`SELECT * FROM perfwatch_auth.login('admin', 'itest-password-1', ${HASH}, '1h', '1d', 'x')`,
 	`SELECT perfwatch_auth.user_add('mallory', 'mallory-password', true)`,
 	`SELECT perfwatch_auth.user_passwd('admin', 'mallory-password')`,
@@ -118,4 +119,29 @@ test('a password is stored as a bcrypt hash of cost 12, never as text', () => {
 	const row = stack.psql(`SELECT password_hash FROM perfwatch_auth.users WHERE name = 'admin'`);
 	assert.match(row, /^\$2[abxy]\$12\$[./A-Za-z0-9]{53}$/);
 	assert.ok(!row.includes('itest-password-1'));
+});
+
+test('the cache refresh marks a session used when it was used, not when the round ran', () => {
+	const h = (b) => `'\\x${b.repeat(32)}'::bytea`;
+	const ms = (sql) => `(extract(epoch FROM ${sql}) * 1000)::bigint`;
+	const lastSeen = (b) => Number(stack.psql(`SELECT round(extract(epoch FROM now() - last_seen_at))
+		FROM perfwatch_auth.sessions WHERE token_hash = ${h(b)}`));
+	stack.psql(`INSERT INTO perfwatch_auth.sessions (token_hash, user_id, last_seen_at, expires_at, idle_timeout)
+		SELECT v.h, u.id, now() - v.seen, now() + interval '1 day', interval '1 hour'
+		FROM perfwatch_auth.users u, (VALUES (${h('c1')}, interval '50 minutes'),
+			(${h('c2')}, interval '2 hours'), (${h('c3')}, interval '10 minutes')) v(h, seen)
+		WHERE u.name = 'admin'`);
+	/* c1 used 40 min ago; c2 used 30 min ago, after its idle hour had run out; c3 "in an hour". */
+	const live = stack.psql(`SELECT string_agg(encode(token_hash, 'hex'), ',') FROM perfwatch_auth.refresh(
+		ARRAY[${h('c1')}, ${h('c2')}, ${h('c3')}],
+		ARRAY[${ms("now() - interval '40 minutes'")}, ${ms("now() - interval '30 minutes'")},
+		      ${ms("now() + interval '1 hour'")}], 1000)`, { user: 'perfwatch_api' });
+	/* (seconds from the row's time to now, a statement or two later) */
+	assert.ok(Math.abs(lastSeen('c1') - 40 * 60) <= 2, `the idle time counts from the last use: ${lastSeen('c1')}`);
+	assert.ok(Math.abs(lastSeen('c2') - 2 * 3600) <= 2, 'a use after the idle time ran out revives nothing');
+	assert.ok(lastSeen('c3') <= 1, 'a use time in the future counts as now');
+	assert.ok(live.includes('c1'.repeat(32)) && !live.includes('c2'.repeat(32)), live);
+	assert.throws(() => stack.psql(`SELECT * FROM perfwatch_auth.refresh(ARRAY[${h('c1')}], '{}'::bigint[], 10)`,
+		{ user: 'perfwatch_api' }), /1 hashes but 0 use times/);
+	stack.psql(`DELETE FROM perfwatch_auth.sessions WHERE token_hash IN (${h('c1')}, ${h('c2')}, ${h('c3')})`);
 });

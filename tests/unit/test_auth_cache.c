@@ -62,14 +62,19 @@ START_TEST(test_auth_cache_used_and_replace)
 	struct auth_who a = who_make(1, INT64_MAX), b = who_make(2, INT64_MAX),
 			n = who_make(3, INT64_MAX), live[2];
 	uint8_t used[8][AUTH_HASH_BYTES];
+	int64_t used_ms[8];
 
 	auth_cache_put(c, &a, 100);
 	auth_cache_put(c, &b, 100);
-	ck_assert_uint_eq(auth_cache_take_used(c, used, 8), 2);
-	ck_assert_uint_eq(auth_cache_take_used(c, used, 8), 0);
+	ck_assert_uint_eq(auth_cache_take_used(c, used, NULL, 8), 2);
+	ck_assert_uint_eq(auth_cache_take_used(c, used, used_ms, 8), 0);
 	ck_assert(auth_cache_get(c, b.hash, 200, NULL));
-	ck_assert_uint_eq(auth_cache_take_used(c, used, 8), 1);
+	ck_assert(auth_cache_get(c, b.hash, 230, NULL));
+	/* The time of the last use goes with the hash: the idle time counts from it, not from the
+	 * refresh round that reports it. */
+	ck_assert_uint_eq(auth_cache_take_used(c, used, used_ms, 8), 1);
 	ck_assert_mem_eq(used[0], b.hash, AUTH_HASH_BYTES);
+	ck_assert_int_eq(used_ms[0], 230);
 	/* The database now knows b (a was revoked) and n (made elsewhere); a login put at 300,
 	 * after the round started at 250, stays although the answer predates it. */
 	auth_cache_put(c, &(struct auth_who){0}, 300);
