@@ -35,29 +35,13 @@ BEGIN
 	FROM u
 	WHERE t.token_hash = u.h AND (t.last_used_at IS NULL OR u.at > t.last_used_at)
 	  AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > u.at);
-	RETURN QUERY
-	SELECT c.token_hash, c.kind, c.token_id, c.user_id, c.user_name, c.is_admin,
-	       (extract(epoch FROM c.until) * 1000)::bigint
-	FROM (
-		SELECT s.token_hash, 'session' AS kind, NULL::integer AS token_id, u.id AS user_id,
-		       u.name AS user_name, u.is_admin,
-		       least(s.expires_at, s.last_seen_at + s.idle_timeout) AS until,
-		       s.last_seen_at AS active
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.expires_at > now() AND s.last_seen_at + s.idle_timeout > now()
-		UNION ALL
-		SELECT t.token_hash, 'token', t.id, u.id, u.name, u.is_admin, t.expires_at,
-		       coalesce(t.last_used_at, t.created_at)
-		FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-	) c
-	ORDER BY c.active DESC
-	LIMIT p_limit;
+	/* Every live credential: 005's refresh() with nothing to mark. */
+	RETURN QUERY SELECT * FROM perfwatch_auth.refresh('{}'::bytea[], p_limit);
 END
 $$;
 
--- perfwatch-api calls the new one from this version on; 005's stays for a server still running
--- the previous version against this schema (it starts: it checks only for the migrations it
--- knows).
+-- perfwatch-api calls the new one from this version on; 005's stays, for the live set above and
+-- for a server still running the previous version against this schema (it starts: it checks
+-- only for the migrations it knows).
 REVOKE ALL ON FUNCTION perfwatch_auth.refresh(bytea[], bigint[], integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION perfwatch_auth.refresh(bytea[], bigint[], integer) TO perfwatch_api;
