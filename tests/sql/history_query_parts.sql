@@ -6,12 +6,14 @@ SELECT perfwatch_host_id('h1');
 SELECT t.away_from_hour_boundary();
 SELECT setseed(0.75);
 SELECT perfwatch_create_partitions((now() AT TIME ZONE 'UTC')::date - 1, 0);
+-- The all-NULL minute, fixed once: each statement has its own now(), and the checks below run
+-- a minute or more after the insert.
+CREATE TEMP TABLE gap AS SELECT date_bin('1 minute', now(), 'epoch') - interval '47 minutes' AS at;
 -- 5 hours up to now at 1 Hz; cpu 1's sys is NULL one second in seven and all of one minute.
 INSERT INTO cpu_samples (ts, host_id, cpu, usr, sys)
 SELECT t, 1, c, round((random() * 100)::numeric, 2),
        CASE WHEN c = 1 AND (extract(epoch FROM t)::bigint % 7 = 0
-			    OR t >= date_bin('1 minute', now(), 'epoch') - interval '47 minutes'
-			       AND t < date_bin('1 minute', now(), 'epoch') - interval '46 minutes')
+			    OR t >= (SELECT at FROM gap) AND t < (SELECT at FROM gap) + interval '1 minute')
 	    THEN NULL ELSE round((random() * 10)::numeric, 2) END
 FROM generate_series(date_bin('1 second', now(), 'epoch') - interval '5 hours',
 		     date_bin('1 second', now(), 'epoch'), '1 second') t,
@@ -102,6 +104,5 @@ SELECT t.check((SELECT bool_or(step = 1) AND bool_or(step = 60) AND bool_or(step
 -- The series whose column is NULL for a whole minute has no point there (a gap stays a gap).
 SELECT t.eq((SELECT count(*) FROM perfwatch_history_query(
 		(SELECT array_agg(series_id) FROM ids WHERE key = 'cpu.sys:1'),
-		date_bin('1 minute', now(), 'epoch') - interval '47 minutes',
-		date_bin('1 minute', now(), 'epoch') - interval '46 minutes', 60)), 0::bigint,
+		(SELECT at FROM gap), (SELECT at FROM gap) + interval '1 minute', 60)), 0::bigint,
 	    'an all-NULL minute gives no point');
