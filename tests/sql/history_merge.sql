@@ -10,11 +10,12 @@ SELECT t, 1, c, round((random() * 100)::numeric, 2), round((random() * 10)::nume
 FROM generate_series(date_bin('1 second', now(), 'epoch') - interval '3 hours',
 		     date_bin('1 second', now(), 'epoch'), '1 second') t, generate_series(-1, 1) c;
 SELECT perfwatch_maintain(interval '5 minutes');
--- A row written after maintenance into the current minute: only raw rows have it.
--- The time of that row, fixed: each statement has its own now(), and a minute that turns between
--- two of them would shift the windows below.
+-- Rows written after maintenance into the current minute: only raw rows have them. Their time is
+-- fixed for the windows below (each statement has its own now()), and both series get one: on a
+-- slow machine that minute can have begun after the 3 hours were generated.
 CREATE TEMP TABLE clock AS SELECT now() AS at;
-INSERT INTO cpu_samples (ts, host_id, cpu, usr, sys) VALUES ((SELECT at FROM clock), 1, -1, 1000, 1000);
+INSERT INTO cpu_samples (ts, host_id, cpu, usr, sys)
+VALUES ((SELECT at FROM clock), 1, -1, 1000, 1000), ((SELECT at FROM clock), 1, 1, 2000, 2000);
 CREATE TEMP TABLE ids AS SELECT key, series_id FROM perfwatch_series_resolve('{cpu.usr:total,cpu.sys:1}');
 CREATE TEMP TABLE direct AS
 SELECT s.id AS series_id, st.step, date_bin(make_interval(secs => st.step), c.ts, 'epoch') AS ts,
