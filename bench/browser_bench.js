@@ -155,7 +155,12 @@ async function measureLoad(stack, traceFile) {
 				long_task_list: early.map((t) => `${Math.round(t.start)}+${Math.round(t.ms)}`).join(' '),
 				long_tasks: early.length, longest_task_ms: early.reduce((a, t) => Math.max(a, t.ms), 0),
 				last_long_task_end_ms: lastEnd, points: Number(document.querySelector('[data-testid="dashboard"]').dataset.points),
-				range_text: document.querySelector('[data-testid="range-text"]').textContent, range_ms: Number(bar.rangeMs) };
+				range_text: document.querySelector('[data-testid="range-text"]').textContent, range_ms: Number(bar.rangeMs),
+				/* Each API request: asked at + server answered after + body in after (ms), to tell a slow API from a busy page. */
+				requests: performance.getEntriesByType('resource').filter((r) => r.name.includes('/api/') && r.startTime < 5000)
+					.map((r) => `${r.name.replace(/^.*\/api\/v1\//, '').replace(/\?.*series=([^,&%]*).*$/, '?$1').replace(/\?.*$/, '')}` +
+						`@${Math.round(r.startTime)}+${Math.round(r.responseStart - r.startTime)}+${Math.round(r.responseEnd - r.responseStart)}`)
+					.join(' ') };
 		});
 		load.tti_ms = Math.max(load.range_painted_ms, load.last_long_task_end_ms, load.dom_content_loaded_ms);
 		let tasks = null;
@@ -324,12 +329,28 @@ async function main() {
 				...run.load, traced: run.tasks?.map((t) => `${t.start_ms}+${t.ms}/${t.cpu_ms}`).join(' ') });
 			console.error(`load ${i + 1}${dist ? ` (${path.basename(dist)})` : ''}: first chart ${Math.round(run.load.range_first_chart_ms)} ms, ` +
 				`tti ${Math.round(run.load.tti_ms)} ms, tasks > 50 ms: ${run.load.long_task_list || 'none'}`);
+			console.error(`  marks: latest ${Math.round(run.load.latest_ms)} catalogue ${Math.round(run.load.catalogue_ms)} ` +
+				`history ${Math.round(run.load.history_loaded_ms)} | requests: ${run.load.requests}`);
 			for (const t of run.tasks ?? [])
 				console.error(`  ${t.start_ms}+${t.ms} (cpu ${t.cpu_ms}) | ${t.events.slice(0, 5).join('; ')} | ${t.js.slice(0, 5).join('; ')}`);
 			if (i === 0)
 				first = run;
 			else
 				await run.close();
+		}
+		if (dists.length > 1) {
+			/* Per build: the medians of its loads (only a side-by-side run compares builds fairly). */
+			const med = (xs) => {
+				const v = xs.filter((x) => x !== null).sort((a, b) => a - b);
+				return v.length ? r1((v[(v.length - 1) >> 1] + v[v.length >> 1]) / 2) : null;
+			};
+			out.ab = dists.map((d) => {
+				const ls = loads.filter((l) => l.dist === path.basename(d));
+				return { dist: path.basename(d), loads: ls.length, first_chart_ms_p50: med(ls.map((l) => l.range_first_chart_ms)),
+					tti_ms_p50: med(ls.map((l) => l.tti_ms)), long_tasks_p50: med(ls.map((l) => l.long_tasks)),
+					latest_ms_p50: med(ls.map((l) => l.latest_ms)), catalogue_ms_p50: med(ls.map((l) => l.catalogue_ms)),
+					history_loaded_ms_p50: med(ls.map((l) => l.history_loaded_ms)) };
+			});
 		}
 		out.load = loads[0];
 		delete out.load.dist;
