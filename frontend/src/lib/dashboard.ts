@@ -26,18 +26,17 @@ export const perfStats = { tickMs: new Float64Array(4096), tickN: 0 };
 import { tilesFromFrame, windowCores, type Tiles } from './shape';
 /* Types only: uPlot and the chart specs are in the panels' chunk, loaded after the first paint. */
 import type { ChartHooks, ChartView, Marker } from './chartView';
-import { catalogue, loadAnomalies, loadCompare, loadHistory, namedRange, panelSeries, rangeFromUrl,
-	rangeToSearch, type Anomaly, type CompareStat, type Range, type RangeName } from './history';
+import { catalogue, loadAnomalies, loadCompare, loadHistory, mergeHistory, namedRange, panelSeries,
+	pointsFor, rangeFromUrl, rangeToSearch, type Anomaly, type CompareStat, type Range,
+	type RangeName } from './history';
 import { compareSeries, type DeltaRow } from './compare';
 import { loadTrends, trendWindow, type Trend } from './trend';
 import { TimeWindow } from './window';
+import { MAIN_SERIES, takePrefetch, type Prefetch, type PrefetchedHistory } from './prefetch';
 
 export const SPAN_MS = 5 * 60 * 1000;
 /* 5 min at 10 ticks per second, with room for a backfill overlapping live frames. */
 const CAPACITY = 3600;
-
-/* The CPU chart's history series, loaded and drawn before the others. */
-const MAIN_SERIES = CPU_STATES.map((st) => `cpu.${st}:total`);
 
 /* The API takes one instance per request: per-core history is one request per core. */
 const MAX_CORE_QUERIES = 128;
@@ -197,6 +196,7 @@ export class Dashboard {
 	readonly hist = new TimeWindow(3 * 366 * 24 * 3600e3, 40000);
 	private range: Range = { name: 'live', from: 0, to: 0 };
 	private loadGen = 0;
+	private rangeLoad: Promise<void> = Promise.resolve();
 	private markedFirst = false;
 	private rangeT0 = 0;
 	/* The CPU chart drawn with the range's history gets the mark pw-range-first-chart. */
@@ -204,6 +204,10 @@ export class Dashboard {
 
 	readonly win = new TimeWindow(SPAN_MS, CAPACITY);
 	private config: ApiConfig | null = null;
+	/* The requests main.ts sent before the mount, each used once (src/lib/prefetch.ts). */
+	private pre: Prefetch | null = null;
+	private preHistory: PrefetchedHistory | null = null;
+	private preConfig: Promise<ApiConfig> | null = null;
 	private latest: Frame | null = null;
 	private initialDone = false;
 	private charts: ChartView[] = [];
@@ -355,7 +359,7 @@ export class Dashboard {
 			this.redrawCharts();
 			return;
 		}
-		void this.loadRange();
+		this.rangeLoad = this.loadRange();
 	}
 
 	selectRange(name: RangeName): void {
@@ -383,9 +387,8 @@ export class Dashboard {
 	}
 
 	private pointsWanted(): number {
-		/* About one point per CSS pixel of the widest chart (its card may still be hidden). */
-		const w = Math.max(0, ...this.charts.map((c) => c.width));
-		return Math.min(2000, Math.max(200, Math.round(w || window.innerWidth / 2)));
+		/* The widest chart's (its card may still be hidden). */
+		return pointsFor(Math.max(0, ...this.charts.map((c) => c.width)));
 	}
 
 	private async loadRange(): Promise<void> {
@@ -396,8 +399,11 @@ export class Dashboard {
 			this.state.loading = 'Waiting for the first frame…';
 			return;
 		}
-		const host = this.config?.host || undefined;
+		/* The CPU chart's history asked before the mount: the rest alike, so the buckets line up. */
+		const pre = this.preHistory?.range === r ? this.preHistory : null;
+		this.preHistory = null;
 		try {
+			const host = pre ? await pre.host : this.config?.host || undefined;
 			this.state.loading = 'Loading history…';
 			let done = 0;
 			let total = 0;
@@ -406,7 +412,7 @@ export class Dashboard {
 				if (gen === this.loadGen && total)
 					this.state.loading = `Loading history ${done}/${total}`;
 			};
-			const points = this.pointsWanted();
+			const points = pre ? pre.points : this.pointsWanted();
 			const paint = <T>(x: T): T => {
 				if (gen === this.loadGen)
 					this.paintMainChart();
@@ -418,8 +424,13 @@ export class Dashboard {
 			 * they are in; should one be unknown (a 404), they are asked again with the catalogue's
 			 * names. The rest (3 requests in flight) and the other charts after.
 			 */
-			const early = loadHistory(this.hist, MAIN_SERIES, r, points, host, progress).then(paint, () => null);
-			const known = await catalogue(host);
+			const early = (pre ? pre.answer.then((a) => {
+				if (gen === this.loadGen)
+					mergeHistory(this.hist, a);
+				progress();
+				return { tier: a.tier, stepS: a.step_s };
+			}) : loadHistory(this.hist, MAIN_SERIES, r, points, host, progress)).then(paint, () => null);
+			const known = await (pre ? pre.known : catalogue(host));
 			performance.mark('pw-catalogue');
 			const names = panelSeries(f).filter((n) => known.has(n));
 			const mainNames = names.filter((n) => MAIN_SERIES.includes(n));
@@ -586,10 +597,17 @@ export class Dashboard {
 	/* Checks the session, then loads history and opens the live socket. */
 	private async connect(): Promise<void> {
 		this.disconnect();
+		this.pre = takePrefetch();
+		this.preHistory = this.pre?.history ?? null;
+		this.preConfig = this.pre?.config ?? null;
 		try {
-			this.state.user = (await fetchMe()).user;
+			this.state.user = (await (this.pre?.me ?? fetchMe())).user;
 		} catch (e) {
 			if (e instanceof ApiError && e.status === 401) {
+				/* The other prefetched answers are 401s too. */
+				this.pre = null;
+				this.preHistory = null;
+				this.preConfig = null;
 				this.requireLogin();
 				return;
 			}
@@ -632,8 +650,10 @@ export class Dashboard {
 	}
 
 	private async initialLoad(): Promise<void> {
+		const pre = this.pre;
+		this.pre = null;
 		try {
-			const f = await fetchLatest();
+			const f = await (pre?.latest ?? fetchLatest());
 			performance.mark('pw-latest');
 			if (f && !f.ref)
 				this.onFrame(f);
@@ -642,12 +662,18 @@ export class Dashboard {
 		}
 		void this.loadHw();
 		/* A shared link: the range and compare state of the URL, loaded before the live backfill. */
-		const r = rangeFromUrl(location.search, Date.now());
+		const r = pre?.range ?? rangeFromUrl(location.search, Date.now());
 		const cmp = new URLSearchParams(location.search).get('compare');
 		if (cmp === '1d' || cmp === '7d')
 			this.setCompare(cmp);
-		if (r.name !== 'live')
+		if (r.name !== 'live') {
+			/*
+			 * The live window's 5 minutes after the range: its 4 queries took the API's 3
+			 * connections while the range's first requests waited, for a window not shown.
+			 */
 			this.setRange(r);
+			await this.rangeLoad;
+		}
 		await this.backfill(true);
 		this.initialDone = true;
 	}
@@ -671,8 +697,10 @@ export class Dashboard {
 	}
 
 	private async resolveUrl(): Promise<string> {
+		const pre = this.preConfig;
+		this.preConfig = null;
 		try {
-			const cfg = await fetchConfig();
+			const cfg = await (pre ?? fetchConfig());
 			this.config = cfg;
 			this.state.host = cfg.host ?? '';
 			document.title = cfg.host ? `${cfg.host} · PerfWatch` : 'PerfWatch';

@@ -141,15 +141,34 @@ export async function loadHistory(win: TimeWindow, names: string[], r: Range, po
 	let tier = '';
 	let stepS = 0;
 	await mapLimit(parts, 3, async (part) => {
-		const res = await getJson<{ tier: string; step_s: number; series: HistSeries[] }>(
-			histPath('query', part, r, points, host));
+		const res = await fetchHistory(part, r, points, host);
 		tier = res.tier;
 		stepS = res.step_s;
-		for (const s of res.series ?? [])
-			win.mergeSeries(seriesKey(s.metric, s.instance), numericPoints(s.points ?? []));
+		mergeHistory(win, res);
 		progress(++done, parts.length);
 	});
 	return { tier, stepS };
+}
+
+export interface HistAnswer {
+	tier: string;
+	step_s: number;
+	series: HistSeries[];
+}
+
+/* One /api/v1/query request of at most 32 series (the API's limit). */
+export function fetchHistory(names: string[], r: Range, points: number, host?: string): Promise<HistAnswer> {
+	return getJson<HistAnswer>(histPath('query', names, r, points, host));
+}
+
+export function mergeHistory(win: TimeWindow, res: HistAnswer): void {
+	for (const s of res.series ?? [])
+		win.mergeSeries(seriesKey(s.metric, s.instance), numericPoints(s.points ?? []));
+}
+
+/* About one point per CSS pixel of the widest chart, width 0 when none is laid out yet. */
+export function pointsFor(width: number): number {
+	return Math.min(2000, Math.max(200, Math.round(width || window.innerWidth / 2)));
 }
 
 /* The points whose ts and value are numbers (a null value is a bucket without data). */
