@@ -352,7 +352,7 @@ async function main() {
 					history_loaded_ms_p50: med(ls.map((l) => l.history_loaded_ms)) };
 			});
 		}
-		out.load = loads[0];
+		out.load = { ...loads[0] };
 		delete out.load.dist;
 		delete out.load.load1;
 		delete out.load.traced;
