@@ -118,6 +118,26 @@ async function ours(metrics, instance, from, to) {
 	return out;
 }
 
+/*
+ * Waits until just after one of the collector's ticks, so that the tools' seconds start where the
+ * collector's do. With the phases up to a second apart, a burst of writes at an edge of the window
+ * (a journal commit, a checkpoint: a few MB in one second) fell into one side's window only and
+ * moved its mean write rate by 10-15 %.
+ */
+async function alignWithTicks() {
+	const now = Date.now();
+	const qs = new URLSearchParams({ metric: 'cpu.usr', instance: 'total', from: String(now - 6000),
+		to: String(now + 1000) });
+	const res = await stack.fetch(`/api/v1/query?${qs}`);
+	const body = await res.json();
+	assert.equal(res.status, 200, JSON.stringify(body));
+	const ts = body.series[0].points.map(([t]) => t);
+	assert.ok(ts.length >= 3, `collector ticks in the last 6 s: ${ts.length}`);
+	const phases = ts.map((t) => t % 1000).sort((a, b) => a - b);
+	const phase = phases[phases.length >> 1];
+	await sleep((phase + 30 - (Date.now() % 1000) + 2000) % 1000);
+}
+
 before(async () => {
 	requireTools();
 	tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'perfwatch-agreement-'));
@@ -153,6 +173,7 @@ test('OS metrics agree with mpstat, iostat, sar and vmstat over the same seconds
 			'-P', '2']),
 	];
 	await sleep(WARMUP * 1000);
+	await alignWithTicks();
 
 	const t0 = Date.now();
 	const [mp, io, sarNet, sarB, vm, vma, soft] = await Promise.all([
@@ -169,9 +190,12 @@ test('OS metrics agree with mpstat, iostat, sar and vmstat over the same seconds
 	await Promise.all(loads);
 	await sleep(1500); /* the collector's sample for the window's last second is stored */
 
-	/* A tool's k-th line covers (t0 + k - 1, t0 + k]; a PerfWatch row at ts covers (ts - dt, ts]. */
+	/*
+	 * A tool's k-th line covers (t0 + k - 1, t0 + k]; a PerfWatch row at ts covers (ts - dt, ts],
+	 * and its ticks fall a few ms before t0 + k: the rows with ts in (t0 + 0.5, t0 + WINDOW + 0.5].
+	 */
 	const from = t0 + 500;
-	const to = t1 + 500;
+	const to = t0 + WINDOW * 1000 + 500;
 	const cpu = await ours(['cpu.usr', 'cpu.nice', 'cpu.sys', 'cpu.idle', 'cpu.iowait',
 		'cpu.ctxt_per_s', 'cpu.intr_per_s'], 'total', from, to);
 	const mem = await ours(['mem.free_kb', 'mem.buffers_kb', 'mem.total_kb', 'mem.active_kb',
