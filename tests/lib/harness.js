@@ -258,8 +258,18 @@ class Stack {
 		const svc = new Service('collector', binary('perfwatch-collector'), args,
 			{ logDir: this.artifacts, env: cleanEnv(o.collectorEnv) });
 		this.services.collector = svc;
+		const logged = fs.existsSync(svc.log) ? fs.statSync(svc.log).size : 0;
 		svc.start();
-		await sleep(50);
+		/*
+		 * Until its first log line (written after it set its signal handlers; it executes itself
+		 * once more first): a SIGTERM sent sooner, e.g. by a test's stop() right after a restart,
+		 * would end it with the signal instead of a clean exit. At most 5 s (a quieter log level).
+		 */
+		for (const until = Date.now() + 5000; svc.running() && Date.now() < until;) {
+			if (fs.existsSync(svc.log) && fs.statSync(svc.log).size > logged)
+				break;
+			await sleep(20);
+		}
 		if (!svc.running())
 			await svc.exited;
 		if (svc.exit)
