@@ -104,17 +104,22 @@ function vmstatRows(text) {
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/* PerfWatch's per-tick values of `metrics` for `instance` with ts in (from, to]. */
-async function ours(metrics, instance, from, to) {
+/* PerfWatch's [ts, value] points of `metrics` for `instance` from /api/v1/query, by metric. */
+async function points(metrics, instance, from, to) {
 	const qs = new URLSearchParams({ metric: metrics.join(','), from: String(from), to: String(to) });
 	if (instance !== null)
 		qs.set('instance', instance);
 	const res = await stack.fetch(`/api/v1/query?${qs}`);
 	const body = await res.json();
 	assert.equal(res.status, 200, JSON.stringify(body));
+	return Object.fromEntries(body.series.map((s) => [s.metric, s.points]));
+}
+
+/* PerfWatch's per-tick values of `metrics` for `instance` with ts in (from, to]. */
+async function ours(metrics, instance, from, to) {
 	const out = {};
-	for (const s of body.series)
-		out[s.metric] = s.points.filter(([ts]) => ts > from && ts <= to).map(([, v]) => v);
+	for (const [metric, pts] of Object.entries(await points(metrics, instance, from, to)))
+		out[metric] = pts.filter(([ts]) => ts > from && ts <= to).map(([, v]) => v);
 	return out;
 }
 
@@ -126,12 +131,7 @@ async function ours(metrics, instance, from, to) {
  */
 async function alignWithTicks() {
 	const now = Date.now();
-	const qs = new URLSearchParams({ metric: 'cpu.usr', instance: 'total', from: String(now - 6000),
-		to: String(now + 1000) });
-	const res = await stack.fetch(`/api/v1/query?${qs}`);
-	const body = await res.json();
-	assert.equal(res.status, 200, JSON.stringify(body));
-	const ts = body.series[0].points.map(([t]) => t);
+	const ts = (await points(['cpu.usr'], 'total', now - 6000, now + 1000))['cpu.usr'].map(([t]) => t);
 	assert.ok(ts.length >= 3, `collector ticks in the last 6 s: ${ts.length}`);
 	const phases = ts.map((t) => t % 1000).sort((a, b) => a - b);
 	const phase = phases[phases.length >> 1];
