@@ -112,7 +112,15 @@ describe('dashboard on large and HiDPI screens', () => {
 				const card = document.querySelector(`[data-testid="chart-${id}"]`);
 				return card && Number(card.dataset.layers) > 0 && card.querySelector('.uplot canvas');
 			});
-		}, CHARTS), 30000);
+		}, CHARTS), 30000, () => page.evaluate((ids) => {
+			const root = document.querySelector('[data-testid="dashboard"]');
+			const cards = ids.map((id) => {
+				const card = document.querySelector(`[data-testid="chart-${id}"]`);
+				return `${id}: ${card ? `layers ${card.dataset.layers}, canvas ${!!card.querySelector('.uplot canvas')}` : 'no card'}`;
+			});
+			const banner = document.querySelector('[data-testid="error-banner"]')?.textContent ?? '';
+			return `points ${root?.dataset.points}, frames ${root?.dataset.frames}, conn ${root?.dataset.conn}; ${cards.join('; ')}; banner "${banner}"; errors: ${errors.join(' / ')}`;
+		}, CHARTS).catch((e) => e.message));
 		await page.mouse.move(1, 1);
 		await sleep(1500);
 		return { context, page };
