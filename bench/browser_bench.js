@@ -157,6 +157,9 @@ async function measureLoad(stack, traceFile, settleMs = 0) {
 			return { range_first_chart_ms: m('pw-range-first-chart'), range_painted_ms: m('pw-range-painted'),
 				first_chart_ms: m('pw-first-chart'), latest_ms: m('pw-latest'), catalogue_ms: m('pw-catalogue'),
 				history_loaded_ms: m('pw-history-loaded'),
+				/* Every pw-* mark the page set, in time order (to tell which task a trace's entry is). */
+				marks: performance.getEntriesByType('mark').filter((e) => e.name.startsWith('pw-'))
+					.sort((a, b) => a.startTime - b.startTime).map((e) => `${e.name.slice(3)}@${Math.round(e.startTime)}`).join(' '),
 				dom_content_loaded_ms: nav.domContentLoadedEventEnd, load_event_ms: nav.loadEventEnd,
 				long_task_list: early.map((t) => `${Math.round(t.start)}+${Math.round(t.ms)}`).join(' '),
 				long_tasks: early.length, longest_task_ms: early.reduce((a, t) => Math.max(a, t.ms), 0),
@@ -339,6 +342,7 @@ async function main() {
 				`tti ${Math.round(run.load.tti_ms)} ms, tasks > 50 ms: ${run.load.long_task_list || 'none'}`);
 			console.error(`  marks: latest ${Math.round(run.load.latest_ms)} catalogue ${Math.round(run.load.catalogue_ms)} ` +
 				`history ${Math.round(run.load.history_loaded_ms)} | requests: ${run.load.requests}`);
+			console.error(`  all marks: ${run.load.marks}`);
 			for (const t of run.tasks ?? [])
 				console.error(`  ${t.start_ms}+${t.ms} (cpu ${t.cpu_ms}) | ${t.events.slice(0, 5).join('; ')} | ${t.js.slice(0, 5).join('; ')}`);
 			if (i === 0)
