@@ -79,6 +79,8 @@ const MAX_ROW_QUERIES = 16;
 const MIN_FRAME_MS = 100;
 /* Milliseconds of chart work between two yields to the browser (a long task is > 50 ms). */
 const SLICE_MS = 8;
+/* Sparklines drawn for the first time in one repaint, at most (the others in the next ones). */
+const NEW_SPARKS_PER_FRAME = 4;
 /* Live data: a chart off screen is redrawn at most this often (at once when it scrolls into view). */
 const OFFSCREEN_MS = 5000;
 
@@ -102,6 +104,8 @@ interface Spark {
 	values: (win: TimeWindow) => Column;
 	/* CSS size from the ResizeObserver (0 × 0 until the first layout). */
 	size: { w: number; h: number };
+	/* Drawn once (its canvas has a context): later drawings are cheap. */
+	drawn: boolean;
 }
 
 export interface DashState {
@@ -239,7 +243,7 @@ export class Dashboard {
 
 	/* A tile's sparkline: drawn from the window on every repaint. */
 	attachSpark(el: HTMLCanvasElement, color: string, values: (win: TimeWindow) => Column): void {
-		const sp: Spark = { el, color, values, size: { w: 0, h: 0 } };
+		const sp: Spark = { el, color, values, size: { w: 0, h: 0 }, drawn: false };
 		this.sparks.push(sp);
 		this.sparkObs ??= new ResizeObserver((entries) => {
 			for (const e of entries) {
@@ -888,12 +892,14 @@ export class Dashboard {
 			void this.firstFrame(this.latest);
 			return;
 		}
-		this.drawSparks();
+		const more = this.drawSparks();
 		if (this.latest) {
 			this.showTiles(this.latest);
 			this.showRest(this.latest);
 		}
 		this.endFrame();
+		if (more)
+			this.scheduleDraw();
 	}
 
 	/*
@@ -905,25 +911,44 @@ export class Dashboard {
 		this.rafPending = true;
 		performance.mark('pw-first-frame');
 		const frames = this.state.framesReceived;
+		let more = false;
 		try {
 			this.showTiles(f);
 			await afterNextFrame();
 			if (this.latest)
 				this.showRest(this.latest);
 			await afterNextFrame();
-			this.drawSparks();
+			more = this.drawSparks();
 			this.endFrame();
 		} finally {
 			this.rafPending = false;
 		}
-		if (this.state.framesReceived !== frames)
+		if (more || this.state.framesReceived !== frames)
 			this.scheduleDraw();
 	}
 
-	private drawSparks(): void {
-		for (const sp of this.sparks)
-			if (sp.size.w > 0)
-				drawSparkline(sp.el, sp.values(this.win), sp.color, sp.size);
+	/*
+	 * Every sparkline from the live window. A canvas's first drawing (its backing store and 2D
+	 * context made) is the dear one: twelve at once were ~19 ms of CPU in one task, so at most
+	 * NEW_SPARKS_PER_FRAME are started per repaint. Returns true when some wait for the next one.
+	 */
+	private drawSparks(): boolean {
+		let started = 0;
+		let more = false;
+		for (const sp of this.sparks) {
+			if (sp.size.w <= 0)
+				continue;
+			if (!sp.drawn && started >= NEW_SPARKS_PER_FRAME) {
+				more = true;
+				continue;
+			}
+			const k = drawSparkline(sp.el, sp.values(this.win), sp.color, sp.size);
+			if (!sp.drawn && k >= 2) {
+				sp.drawn = true;
+				started++;
+			}
+		}
+		return more;
 	}
 
 	/* The header's facts and the four first tiles. */
