@@ -1040,8 +1040,21 @@ export class Dashboard {
 		}
 	}
 
-	/* One chart (or the heatmap) from the window shown; resolves after uPlot's drawing microtask. */
-	private drawSlot(x: Slot): Promise<void> {
+	/*
+	 * One chart (or the heatmap) from the window shown; resolves after uPlot's drawing microtask.
+	 * A chart built anew is drawn in a task after the one that built it (ChartView.finishBuild).
+	 */
+	private async drawSlot(x: Slot): Promise<void> {
+		const chart = x.chart;
+		await this.drawSlotNow(x);
+		if (chart?.pending) {
+			await yieldToMain();
+			chart.finishBuild();
+			await this.afterDraw(x);
+		}
+	}
+
+	private drawSlotNow(x: Slot): Promise<void> {
 		const v = this.view;
 		x.fresh = true;
 		x.structural = false;
@@ -1060,6 +1073,12 @@ export class Dashboard {
 				textColor: this.colors.muted });
 			this.state.cores = cores.length;
 		}
+		return x.chart?.pending ? Promise.resolve() : this.afterDraw(x);
+	}
+
+	/* After uPlot's drawing microtask: the mark of the range's first chart. */
+	private afterDraw(x: Slot): Promise<void> {
+		const v = this.view;
 		return Promise.resolve().then(() => {
 			if (x.id === 'cpu' && this.wantFirstRangeMark && this.range.name !== 'live' && v.length && v === this.hist) {
 				this.wantFirstRangeMark = false;
