@@ -6,6 +6,8 @@
  * serialisation of the whole frame by jansson. sample() counts from the first tick with rates
  * (k = 1), encode() and the frame from the next one: the first section of a run is built once
  * (and the perf section carries the capability report, then once an hour), not every tick.
+ * usage: os_sources [TICKS] [FRAME_FILE]: FRAME_FILE receives the last frame's text (the input
+ * of bench/frame_dump.c).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -49,7 +51,7 @@ main(int argc, char **argv)
 	memset(&conf, 0, sizeof(conf));
 	if (rows == NULL || ticks < 2 ||
 	    collector_conf_load(&conf, 1, cargv, err, sizeof(err)) != 0) {
-		fprintf(stderr, "usage: os_sources [TICKS >= 2] %s\n", err);
+		fprintf(stderr, "usage: os_sources [TICKS >= 2] [FRAME_FILE] %s\n", err);
 		return 2;
 	}
 	env = (struct source_env){conf.procfs, conf.sysfs, &conf};
@@ -88,6 +90,14 @@ main(int argc, char **argv)
 			finish_us += os_sources_cpu_us() - t;
 		next.tv_sec++;
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+	}
+	if (argc > 2) {
+		FILE *out = fopen(argv[2], "w");
+
+		if (out == NULL || fwrite(text, 1, len, out) != len || fclose(out) != 0) {
+			perror(argv[2]);
+			return 1;
+		}
 	}
 	frame_free(f);
 	printf("| source | sample() µs per tick | encode() µs per tick |\n|---|---|---|\n");
