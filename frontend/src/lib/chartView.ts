@@ -4,7 +4,7 @@ import uPlot from 'uplot';
 import { stack, type Layer } from './shape';
 import type { TimeWindow } from './window';
 import { fmtTrend, trendColumn, type Trend } from './trend';
-import type { Theme } from './theme';
+import { themedAxis, type Theme } from './theme';
 
 export { themeFor, type Theme } from './theme';
 
@@ -372,13 +372,7 @@ export class ChartView {
 		if (spec.stacked)
 			for (let i = 2; i <= nBase; i++)
 				bands.push({ series: [i, i - 1] });
-		const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => ({
-			stroke: theme.muted,
-			grid: { stroke: theme.grid, width: 1 },
-			ticks: { stroke: theme.grid, width: 1, size: 4 },
-			font: '11px system-ui, sans-serif',
-			...extra,
-		});
+		const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => themedAxis(theme, extra);
 		const span = this.spanSec;
 		return {
 			width: Math.max(200, this.cssW),

@@ -7,20 +7,14 @@
  */
 
 import type uPlot from 'uplot';
-import { themeFor } from './theme';
+import { themeFor, themedAxis } from './theme';
 
 type UPlotCtor = typeof uPlot;
 
 /* A small stacked chart like the CPU chart: filled bands, two axes, a legend, the cursor. */
 export function warmOptions(width: number): uPlot.Options {
 	const th = themeFor(false);
-	const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => ({
-		stroke: th.muted,
-		grid: { stroke: th.grid, width: 1 },
-		ticks: { stroke: th.grid, width: 1, size: 4 },
-		font: '11px system-ui, sans-serif',
-		...extra,
-	});
+	const axis = (extra: Partial<uPlot.Axis>): uPlot.Axis => themedAxis(th, extra);
 	return {
 		width,
 		height: 120,

@@ -1,5 +1,7 @@
 /* The page's colours for canvas drawings: the values of style.css's custom properties. */
 
+import type uPlot from 'uplot';
+
 export interface Theme {
 	text: string;
 	muted: string;
@@ -18,4 +20,15 @@ export function themeFor(dark: boolean): Theme {
 /* The theme of the colour scheme the browser asks for now. */
 export function currentTheme(): Theme {
 	return themeFor(typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches);
+}
+
+/* A chart axis in the theme's colours (the dashboard's charts and chartWarm's throw-away one). */
+export function themedAxis(theme: Theme, extra: Partial<uPlot.Axis>): uPlot.Axis {
+	return {
+		stroke: theme.muted,
+		grid: { stroke: theme.grid, width: 1 },
+		ticks: { stroke: theme.grid, width: 1, size: 4 },
+		font: '11px system-ui, sans-serif',
+		...extra,
+	};
 }
