@@ -105,22 +105,36 @@ describe('dashboard on large and HiDPI screens', () => {
 		const page = await context.newPage();
 		page.on('pageerror', (e) => errors.push(e.message));
 		await page.goto(stack.httpUrl, { waitUntil: 'load' });
-		/* Every chart drawn with data (off-screen ones are drawn in the background), a full tick window. */
-		await waitUntil('every chart drawn', async () => page.evaluate((ids) => {
+		/*
+		 * Every chart drawn with data (off-screen ones are drawn in the background), a full tick
+		 * window. Usually 5-6 s; one CI run took 25 s at 4K and one timed out at 30 s, so what the
+		 * page had after 10 s is printed before waiting up to 60 s in all (layout is checked
+		 * here, not speed: that is bench/browser_bench.js's job).
+		 */
+		const drawn = () => page.evaluate((ids) => {
 			const root = document.querySelector('[data-testid="dashboard"]');
 			return Number(root?.dataset.points) >= 5 && ids.every((id) => {
 				const card = document.querySelector(`[data-testid="chart-${id}"]`);
 				return card && Number(card.dataset.layers) > 0 && card.querySelector('.uplot canvas');
 			});
-		}, CHARTS), 30000, () => page.evaluate((ids) => {
+		}, CHARTS);
+		const seen = () => page.evaluate((ids) => {
 			const root = document.querySelector('[data-testid="dashboard"]');
 			const cards = ids.map((id) => {
 				const card = document.querySelector(`[data-testid="chart-${id}"]`);
 				return `${id}: ${card ? `layers ${card.dataset.layers}, canvas ${!!card.querySelector('.uplot canvas')}` : 'no card'}`;
 			});
 			const banner = document.querySelector('[data-testid="error-banner"]')?.textContent ?? '';
-			return `points ${root?.dataset.points}, frames ${root?.dataset.frames}, conn ${root?.dataset.conn}; ${cards.join('; ')}; banner "${banner}"; errors: ${errors.join(' / ')}`;
-		}, CHARTS).catch((e) => e.message));
+			return `points ${root?.dataset.points}, frames ${root?.dataset.frames}, conn ${root?.dataset.conn}; ${cards.join('; ')}; banner "${banner}"`;
+		}, CHARTS).catch((e) => e.message).then((page) => `${page}; page errors: ${errors.join(' / ') || 'none'}`);
+		const t0 = Date.now();
+		try {
+			await waitUntil('every chart drawn', drawn, 10000, seen);
+		} catch (e) {
+			console.log(`# ${width}x${height}@${deviceScaleFactor}: not every chart drawn after 10 s: ${e.message}`);
+			await waitUntil('every chart drawn', drawn, 50000, seen);
+			console.log(`# ${width}x${height}@${deviceScaleFactor}: every chart drawn after ${Date.now() - t0} ms`);
+		}
 		await page.mouse.move(1, 1);
 		await sleep(1500);
 		return { context, page };
