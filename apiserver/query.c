@@ -7,9 +7,11 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/xalloc.h"
 
@@ -39,10 +41,62 @@ query_append(struct query_buf *b, const char *fmt, ...)
 	}
 }
 
+/* The instance a metric is asked for: the catalogue's total instance stands for "total". */
+static const char *
+query_instance(const struct query_params *p, const struct metric *m)
+{
+	if (m->instance_total != NULL && strcmp(p->instance, "total") == 0)
+		return m->instance_total;
+	return p->instance;
+}
+
 /*
- * Time bounds use the same ms -> timestamptz conversion as perfwatch_ingest(). Values travel as
- * text: PostgreSQL prints a real as its shortest exact decimal (9.18), where a cast to float8
- * would turn it into 9.1800003051757812.
+ * Metrics i and j come from the same rows: one table, and the same instance of it. One scan
+ * serves them all: planning and reading a table once per metric cost 10-50 ms per request here.
+ */
+static bool
+query_same_rows(const struct query_params *p, size_t i, size_t j)
+{
+	const struct metric *a = p->metrics[i], *b = p->metrics[j];
+
+	if (strcmp(a->table, b->table) != 0)
+		return false;
+	if (a->instance_column == NULL || b->instance_column == NULL)
+		return a->instance_column == b->instance_column;
+	return strcmp(a->instance_column, b->instance_column) == 0 &&
+	       strcmp(query_instance(p, a), query_instance(p, b)) == 0;
+}
+
+/* Metric i is the first of its rows' metrics: its scan is the one that lists them all. */
+static bool
+query_scan_leader(const struct query_params *p, size_t i)
+{
+	for (size_t j = 0; j < i; j++) {
+		if (query_same_rows(p, j, i))
+			return false;
+	}
+	return true;
+}
+
+/* "YYYY-MM-DD HH:MM:SS.mmm+00" for epoch milliseconds in query_params' range (0 to year 9999). */
+static void
+query_timestamp(int64_t ms, char *buf, size_t len)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d+00", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/*
+ * One scan per table and instance; each row gives one value per metric asked of it (a LATERAL
+ * VALUES list). The time bounds are timestamptz parameters, i.e. constants the planner prunes
+ * the day partitions with; an expression on them (epoch + n ms) is pruned only when the
+ * statement starts, after every partition has been planned. Values travel as text: PostgreSQL
+ * prints a real as its shortest exact decimal (9.18), where a cast to float8 would turn it into
+ * 9.1800003051757812.
  */
 char *
 query_sql(const struct query_params *p)
@@ -50,22 +104,31 @@ query_sql(const struct query_params *p)
 	struct query_buf b = {xmalloc(1024), 0, 1024};
 	const struct metric *m;
 	size_t param = QUERY_FIXED_PARAMS;
+	bool first_scan = true;
 
 	b.s[0] = '\0';
 	query_append(&b, "SELECT q.i, q.ts_ms, q.v FROM (");
 	for (size_t i = 0; i < p->nmetrics; i++) {
+		if (!query_scan_leader(p, i))
+			continue;
 		m = p->metrics[i];
 		query_append(
 			&b,
-			"%sSELECT %zu AS i, (extract(epoch FROM t.ts) * 1000)::int8 AS ts_ms, "
-			"t.%s::text AS v FROM %s t JOIN host h ON h.id = t.host_id "
-			"WHERE t.ts >= timestamptz 'epoch' + $1::int8 * interval '1 millisecond' "
-			"AND t.ts <= timestamptz 'epoch' + $2::int8 * interval '1 millisecond' "
-			"AND ($3::text IS NULL OR h.name = $3::text)",
-			i ? " UNION ALL " : "", i, m->column, m->table);
+			"%sSELECT v.i, (extract(epoch FROM t.ts) * 1000)::int8 AS ts_ms, v.v "
+			"FROM %s t JOIN host h ON h.id = t.host_id CROSS JOIN LATERAL (VALUES ",
+			first_scan ? "" : " UNION ALL ", m->table);
+		for (size_t j = i; j < p->nmetrics; j++) {
+			if (j == i || query_same_rows(p, i, j))
+				query_append(&b, "%s(%zu, t.%s::text)", j == i ? "" : ", ", j,
+					     p->metrics[j]->column);
+		}
+		query_append(&b,
+			     ") v(i, v) WHERE t.ts >= $1::timestamptz AND t.ts <= $2::timestamptz "
+			     "AND ($3::text IS NULL OR h.name = $3::text)");
 		if (m->instance_column != NULL)
 			query_append(&b, " AND t.%s::text = $%zu::text", m->instance_column,
 				     ++param);
+		first_scan = false;
 	}
 	query_append(&b, ") q ORDER BY q.i, q.ts_ms LIMIT $4::int8");
 	return b.s;
@@ -77,22 +140,18 @@ query_values(const struct query_params *p, struct query_values *v)
 	const struct metric *m;
 
 	v->nvalues = QUERY_FIXED_PARAMS;
-	snprintf(v->buf[0], sizeof(v->buf[0]), "%" PRId64, p->from_ms);
-	snprintf(v->buf[1], sizeof(v->buf[1]), "%" PRId64, p->to_ms);
+	query_timestamp(p->from_ms, v->buf[0], sizeof(v->buf[0]));
+	query_timestamp(p->to_ms, v->buf[1], sizeof(v->buf[1]));
 	snprintf(v->buf[2], sizeof(v->buf[2]), "%d", QUERY_MAX_POINTS + 1);
 	v->values[0] = v->buf[0];
 	v->values[1] = v->buf[1];
 	v->values[2] = p->host[0] ? p->host : NULL;
 	v->values[3] = v->buf[2];
-	/* One parameter per metric with an instance column, in query_sql()'s order. */
+	/* One parameter per scan with an instance column, in query_sql()'s order. */
 	for (size_t i = 0; i < p->nmetrics; i++) {
 		m = p->metrics[i];
-		if (m->instance_column == NULL)
-			continue;
-		if (m->instance_total != NULL && strcmp(p->instance, "total") == 0)
-			v->values[v->nvalues++] = m->instance_total;
-		else
-			v->values[v->nvalues++] = p->instance;
+		if (m->instance_column != NULL && query_scan_leader(p, i))
+			v->values[v->nvalues++] = query_instance(p, m);
 	}
 }
 

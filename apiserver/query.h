@@ -17,7 +17,7 @@
 
 /* Text of the statement's parameters; values point into buf or p, or are NULL for SQL NULL. */
 struct query_values {
-	char buf[3][32];
+	char buf[3][96]; /* room for any int in each date field: -Wformat-truncation */
 	const char *values[QUERY_MAX_PARAMS];
 	int nvalues;
 };

@@ -46,21 +46,41 @@ START_TEST(test_query_sql_uses_parameters_only)
 	query_values(&p, &v);
 	ck_assert_ptr_null(strstr(sql, "drop"));
 	ck_assert_ptr_null(strstr(sql, "h:1"));
+	/* One scan per table and instance: cpu.usr and cpu.sys share cpu_samples' rows. */
 	ck_assert_ptr_nonnull(strstr(sql, "FROM cpu_samples t"));
-	ck_assert_ptr_nonnull(strstr(sql, "t.free_kb::text AS v"));
-	/* Two metrics with an instance column: $5 and $6; memory has none. */
-	ck_assert_int_eq(v.nvalues, 6);
+	ck_assert_ptr_null(strstr(strstr(sql, "FROM cpu_samples t") + 1, "FROM cpu_samples t"));
+	ck_assert_ptr_nonnull(strstr(sql, "(0, t.usr::text), (2, t.sys::text)"));
+	ck_assert_ptr_nonnull(strstr(sql, "(1, t.free_kb::text)"));
+	/* cpu_samples' instance is $5; memory has none. */
+	ck_assert_int_eq(v.nvalues, 5);
 	ck_assert_int_eq(max_placeholder(sql), v.nvalues);
-	ck_assert_str_eq(v.values[0], "1795312500000");
-	ck_assert_str_eq(v.values[1], "1795312800000");
+	/* Bounds as timestamptz constants (the planner prunes partitions with them), in UTC. */
+	ck_assert_str_eq(v.values[0], "2026-11-22 01:55:00.000+00");
+	ck_assert_str_eq(v.values[1], "2026-11-22 02:00:00.000+00");
 	ck_assert_str_eq(v.values[2], "h:1");
 	ck_assert_str_eq(v.values[4], "x-- drop table host");
 	free(sql);
 	/* "total" maps to the catalogue's total instance; no host is SQL NULL. */
-	parse("metric=cpu.usr", &p);
+	parse("metric=cpu.usr&from=1795312799999&to=1795312800001", &p);
 	query_values(&p, &v);
 	ck_assert_ptr_null(v.values[2]);
 	ck_assert_str_eq(v.values[4], "-1");
+	ck_assert_str_eq(v.values[0], "2026-11-22 01:59:59.999+00");
+	ck_assert_str_eq(v.values[1], "2026-11-22 02:00:00.001+00");
+	/* Two tables with instance columns: a scan and a parameter each, in the metrics' order. */
+	parse("metric=net.rx_bytes_per_s,cpu.usr,net.tx_bytes_per_s&instance=eth0", &p);
+	sql = query_sql(&p);
+	query_values(&p, &v);
+	ck_assert_int_eq(v.nvalues, 6);
+	ck_assert_int_eq(max_placeholder(sql), v.nvalues);
+	ck_assert_ptr_nonnull(
+		strstr(sql, "(0, t.rx_bytes_per_s::text), (2, t.tx_bytes_per_s::text)"));
+	ck_assert_ptr_nonnull(strstr(sql, "(1, t.usr::text)"));
+	ck_assert_ptr_nonnull(strstr(sql, "t.iface::text = $5::text"));
+	ck_assert_ptr_nonnull(strstr(sql, "t.cpu::text = $6::text"));
+	ck_assert_str_eq(v.values[4], "eth0");
+	ck_assert_str_eq(v.values[5], "eth0");
+	free(sql);
 	{
 		static const char *const hostile[] = {
 			"metric=cpu.usr&instance=x'%3B%20drop%20table%20host--",
