@@ -33,6 +33,7 @@ struct auth_cache {
 	struct auth_cache_entry *entries;			     /* lock; [0, n) are in use */
 	struct auth_cache_forgotten forgotten[AUTH_CACHE_FORGOTTEN]; /* main thread only */
 	size_t nforgotten;					     /* main thread only */
+	bool mirrored; /* main thread only: replaced from the database at least once */
 };
 
 /* Runs on: main thread. */
@@ -207,7 +208,15 @@ auth_cache_replace(struct auth_cache *c, const struct auth_who *live, size_t n, 
 	c->entries = next;
 	c->n = k;
 	pthread_mutex_unlock(&c->lock);
+	c->mirrored = true;
 	free(old);
+}
+
+/* Runs on: main thread. */
+bool
+auth_cache_mirrored(const struct auth_cache *c)
+{
+	return c->mirrored;
 }
 
 /* Runs on: any thread. */

@@ -70,6 +70,11 @@ size_t auth_cache_take_used(struct auth_cache *c, uint8_t (*out)[AUTH_HASH_BYTES
  */
 void auth_cache_replace(struct auth_cache *c, const struct auth_who *live, size_t n,
 			int64_t since_ms);
+/*
+ * Returns true once auth_cache_replace() has run: the WebSocket thread, which cannot ask the
+ * database, knows every live credential from then on. Main thread.
+ */
+bool auth_cache_mirrored(const struct auth_cache *c);
 /* Returns the number of entries (for tests and logs). Any thread. */
 size_t auth_cache_count(struct auth_cache *c);
 

@@ -23,14 +23,21 @@ struct http_api_pending {
 	struct query_params params;
 };
 
+/*
+ * Ready once the database is up, the live path listens and the credential cache holds the
+ * database's sessions and tokens: before that a WebSocket upgrade with a valid login would be
+ * refused (the WebSocket thread only asks the cache), e.g. right after a restart.
+ */
 void
 http_api_healthz(struct evhttp_request *req, struct api *api)
 {
-	bool up = pg_async_is_up(api->pg) && live_is_up(api->live);
+	bool db = pg_async_is_up(api->pg) && live_is_up(api->live);
+	bool ready = db && auth_cache_mirrored(api->auth);
 
-	http_reply_json(req, up ? 200 : 503,
-			json_pack("{s:s, s:s}", "status", up ? "ok" : "degraded", "db",
-				  up ? "up" : "down"));
+	http_reply_json(req, ready ? 200 : 503,
+			json_pack("{s:s, s:s}", "status",
+				  ready ? "ok" : (db ? "starting" : "degraded"), "db",
+				  db ? "up" : "down"));
 }
 
 void
