@@ -9,6 +9,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
+const { spawn } = require('node:child_process');
 const WebSocket = require('ws');
 const { startStack } = require('../lib/harness.js');
 
@@ -167,4 +168,39 @@ test('after an API server restart, WebSocket clients get ticks again', async () 
 	await stack.restartApi();
 	const again = await collectTicks(stack.wsUrl, 2);
 	assert.ok(again[0].seq > lastSeq, `seq ${again[0].seq} after ${lastSeq}`);
+});
+
+/*
+ * The WebSocket thread knows logins only from the credential cache, so a restarted API server
+ * is not ready (503 "starting") until its first credential round has answered: with the
+ * sessions table locked that round waits, /healthz says so, and a valid session's upgrade is
+ * accepted as soon as it says ok (before, /healthz said ok at once and the upgrade got 401).
+ */
+test('a restarted API server is ready only once it knows the logins', async () => {
+	const locker = spawn('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', stack.conninfo()],
+		{ stdio: ['pipe', 'pipe', 'inherit'] });
+	const locked = new Promise((resolve, reject) => {
+		locker.stdout.on('data', (d) => d.toString().includes('locked') && resolve());
+		locker.on('exit', (code) => reject(new Error(`psql exited with ${code}`)));
+	});
+	locker.stdin.write('BEGIN; LOCK TABLE perfwatch_auth.sessions IN ACCESS EXCLUSIVE MODE; SELECT \'locked\';\n');
+	await locked;
+	const restarted = stack.restartApi();
+	try {
+		let health = null;
+		for (let i = 0; i < 100 && health?.status !== 'starting'; i++) {
+			await new Promise((r) => setTimeout(r, 100));
+			try {
+				health = await (await fetch(`${stack.httpUrl}/healthz`)).json();
+			} catch {
+				/* not listening yet */
+			}
+		}
+		assert.deepEqual(health, { status: 'starting', db: 'up' }, 'while the credential round waits');
+	} finally {
+		locker.stdin.end('COMMIT;\n');
+	}
+	await restarted;
+	const ticks = await collectTicks(stack.wsUrl, 1);
+	assert.equal(ticks.length, 1);
 });
