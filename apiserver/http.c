@@ -4,6 +4,7 @@
  */
 #include "apiserver/http.h"
 
+#include <errno.h>
 #include <float.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,9 +12,11 @@
 #include <string.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 
 #include "apiserver/http_history.h"
@@ -128,6 +131,25 @@ http_security_headers(struct evhttp_request *req)
 	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
 }
 
+/*
+ * Turns Nagle's algorithm off for the request's connection (evhttp has no hook per connection
+ * in libevent 2.1, so once per request: one setsockopt). With it on, a reply sent in more than
+ * one write on a kept-alive connection waited for the client's delayed ACK: every other
+ * /api/v1/query of ~20 KB took ~50 ms instead of ~8 ms from a client that reuses connections,
+ * as browsers do.
+ */
+static void
+http_nodelay(struct evhttp_request *req)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	int one = 1;
+
+	if (fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		log_debug("TCP_NODELAY: %s", strerror(errno));
+}
+
 static void
 http_dispatch(struct evhttp_request *req, void *arg)
 {
@@ -137,6 +159,7 @@ http_dispatch(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const struct http_route *route;
 
+	http_nodelay(req);
 	http_security_headers(req);
 	if (strlen(evhttp_request_get_uri(req)) > HTTP_MAX_URI) {
 		http_reply_error(req, 414, "request target longer than %d bytes", HTTP_MAX_URI);
