@@ -31,11 +31,11 @@ function readRange(page) {
 	});
 }
 
-/* Waits until a range finished loading and its charts are painted. */
+/* Waits until a range finished loading and its charts are painted (rangeMs: the time that took). */
 async function rangeLoaded(page, name) {
 	return waitUntil(`range ${name} loaded`, async () => {
 		const r = await readRange(page);
-		return r.range === name && !r.loading && r.points > 0 ? r : null;
+		return r.range === name && !r.loading && r.points > 0 && r.rangeMs > 0 ? r : null;
 	});
 }
 

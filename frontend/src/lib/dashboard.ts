@@ -346,6 +346,7 @@ export class Dashboard {
 		for (const c of this.charts)
 			c.setRange(live ? null : [r.from, r.to], live ? SPAN_MS : r.to - r.from);
 		this.rangeT0 = performance.now();
+		this.state.rangeMs = 0; /* until this range's charts are all painted */
 		this.wantFirstRangeMark = !live;
 		this.hist.clear();
 		this.state.deltas = {};
