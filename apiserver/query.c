@@ -52,7 +52,7 @@ query_instance(const struct query_params *p, const struct metric *m)
 
 /*
  * Metrics i and j come from the same rows: one table, and the same instance of it. One scan
- * serves them all: planning and reading a table once per metric cost 10-50 ms per request here.
+ * serves them all: a branch per metric took about twice as long to plan and run (bench/README.md).
  */
 static bool
 query_same_rows(const struct query_params *p, size_t i, size_t j)
