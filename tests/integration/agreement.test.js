@@ -131,12 +131,12 @@ const meanOf = (xs) => mean(xs.filter((x) => x !== null && x !== undefined));
 /*
  * Whether PerfWatch's per-second values and a tool's agree: their means over the window, or, when
  * both have one value per second of it, over the window less its first and/or last second. The
- * tools start their seconds 10-60 ms from the collector's (exec under this load, measured by the
- * test's `date` probe), so what happens in those ms at the window's edges counts on one side only;
- * a burst there (a writeback of a few MB, a stress-ng page-fault storm) can move a mean by more
- * than the tolerance. Dropping an edge second moves that edge by a second, away from the burst; an
- * error of PerfWatch's in its rates or units shows in every choice. Null values (an await of a
- * second without I/O) are left out of the means.
+ * tools still start their seconds some tens of ms from the collector's (a released tool runs 13-54
+ * ms later under this load: the `date` probes), so what happens in those ms at the window's edges
+ * counts on one side only; a burst there (a writeback of a few MB, a stress-ng page-fault storm)
+ * can move a mean by more than the tolerance. Dropping an edge second moves that edge by a second,
+ * away from the burst; an error of PerfWatch's in its rates or units shows in every choice. Null
+ * values (an await of a second without I/O) are left out of the means.
  */
 const CUTS = [[0, 0], [0, 1], [1, 0], [1, 1]]; /* seconds dropped at the start, at the end */
 function agree(ours, tool, abs, rel) {
