@@ -25,32 +25,13 @@ let stack;
 let tmp;
 let iperfServer;
 
-/* Runs a command to completion; resolves with its stdout, rejects on a non-zero exit. */
-function run(cmd, args) {
-	return new Promise((resolve, reject) => {
-		const p = spawn(cmd, args, { env: TOOL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-		let out = '';
-		let err = '';
-		p.stdout.on('data', (d) => { out += d; });
-		p.stderr.on('data', (d) => { err += d; });
-		p.on('error', reject);
-		p.on('close', (code) => (code === 0 ? resolve(out)
-			: reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`))));
-	});
-}
-
 /*
- * Starts `cmd args` held back: a shell waits on its stdin and execs the tool when release() is
- * called. Forking from Node takes 10-20 ms per child under this load, so tools spawned one after
- * another at the aligned moment began their seconds 60-150 ms after the collector's (measured);
- * released together, they begin within a few ms of each other. `done` resolves with the output and
- * the arrival times (ms since the epoch) of its report lines.
+ * Collects a child's output: resolves with {out, arrivals} (its stdout, and when each chunk of it
+ * arrived, ms since the epoch), rejects on a non-zero exit with the command and its stderr.
  */
-function held(cmd, args) {
-	const p = spawn('sh', ['-c', 'read _ && exec "$@"', 'sh', cmd, ...args],
-		{ env: TOOL_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
-	const arrivals = [];
-	const done = new Promise((resolve, reject) => {
+function collect(p, cmd, args) {
+	return new Promise((resolve, reject) => {
+		const arrivals = [];
 		let out = '';
 		let err = '';
 		p.stdout.on('data', (d) => { out += d; arrivals.push(Date.now()); });
@@ -59,7 +40,24 @@ function held(cmd, args) {
 		p.on('close', (code) => (code === 0 ? resolve({ out, arrivals })
 			: reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`))));
 	});
-	return { name: `${cmd} ${args[0]}`, done, release: () => p.stdin.end('\n') };
+}
+
+/* Runs a command to completion; resolves with its stdout, rejects on a non-zero exit. */
+async function run(cmd, args) {
+	const p = spawn(cmd, args, { env: TOOL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+	return (await collect(p, cmd, args)).out;
+}
+
+/*
+ * Starts `cmd args` held back: a shell waits on its stdin and execs the tool when release() is
+ * called. Forking from Node takes 10-20 ms per child under this load, so tools spawned one after
+ * another at the aligned moment began their seconds 60-150 ms after the collector's (measured);
+ * released together, they begin within a few ms of each other. `done`: collect()'s answer.
+ */
+function held(cmd, args) {
+	const p = spawn('sh', ['-c', 'read _ && exec "$@"', 'sh', cmd, ...args],
+		{ env: TOOL_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+	return { name: `${cmd} ${args[0]}`, done: collect(p, cmd, args), release: () => p.stdin.end('\n') };
 }
 
 function requireTools() {
