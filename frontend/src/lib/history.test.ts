@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { chunks, namedRange, numericPoints, panelSeries, rangeFromUrl, rangeToSearch, snapTs } from './history';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { chunks, loadAnomalies, loadHistory, namedRange, numericPoints, panelSeries, rangeFromUrl, rangeToSearch,
+	snapTs } from './history';
+import { TimeWindow } from './window';
 import { compareSeries, fmtChange } from './compare';
 import { FRAME } from '../test/frame-example';
 import type { Frame } from './frame';
@@ -56,5 +58,43 @@ describe('history ranges', () => {
 describe('numericPoints', () => {
 	it('keeps the points whose ts and value are numbers', () => {
 		expect(numericPoints([[1, 2], [3, null], ['x', 4], [5, 6, 7], [8]])).toEqual([[1, 2], [5, 6]]);
+	});
+});
+
+describe('history requests', () => {
+	afterEach(() => vi.unstubAllGlobals());
+
+	/* A fetch that answers each /api/v1 request a few ms later and counts how many are open. */
+	function stubFetch() {
+		const seen = { calls: 0, open: 0, maxOpen: 0 };
+		vi.stubGlobal('fetch', async (path: string) => {
+			seen.calls++;
+			seen.maxOpen = Math.max(seen.maxOpen, ++seen.open);
+			await new Promise((r) => setTimeout(r, 5));
+			seen.open--;
+			const names = new URL(path, 'http://x').searchParams.get('series')!.split(',');
+			const body = path.startsWith('/api/v1/anomalies') ? { anomalies: [] } : {
+				tier: '1m', step_s: 60,
+				series: names.map((n) => ({ metric: n.split(':')[0], instance: n.split(':')[1] ?? null, points: [[1000, 1]] })),
+			};
+			return new Response(JSON.stringify(body), { status: 200 });
+		});
+		return seen;
+	}
+
+	it('asks one request at a time, 32 series each, and merges every answer', async () => {
+		const seen = stubFetch();
+		const names = Array.from({ length: 70 }, (_, i) => `cpu.usr:${i}`);
+		const win = new TimeWindow(3600e3, 100);
+		const progress: number[] = [];
+		const r = await loadHistory(win, names, namedRange('1h', 1e6), 200, undefined, (d) => progress.push(d));
+		expect(r).toEqual({ tier: '1m', stepS: 60 });
+		expect(seen.calls).toBe(3);
+		expect(seen.maxOpen).toBe(1);
+		expect(progress).toEqual([1, 2, 3]);
+		expect(win.keys().length).toBe(70);
+		await loadAnomalies(names, namedRange('24h', 1e8));
+		expect(seen.calls).toBe(6);
+		expect(seen.maxOpen).toBe(1);
 	});
 });

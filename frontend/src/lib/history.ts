@@ -130,8 +130,17 @@ function histPath(route: string, names: string[], r: Range, points: number, host
 }
 
 /*
- * Loads every series into win (cleared by the caller), 32 per request, 3 in flight; calls
- * progress(done, total) after each. Returns the tier and bucket width the API chose.
+ * A page's history requests run one at a time: on the 2-vCPU VM three in flight competed with
+ * the page for the CPUs while it built its first charts (their server time summed 625 ms against
+ * 312 ms one at a time; a main-thread task over 50 ms in 10 of 14 cold loads against 3 of 14),
+ * and the history was not in any sooner (bench/README-browser.md, "One history request at a
+ * time"). A many-core server would answer three at once sooner.
+ */
+const HISTORY_IN_FLIGHT = 1;
+
+/*
+ * Loads every series into win (cleared by the caller), 32 per request; calls progress(done,
+ * total) after each. Returns the tier and bucket width the API chose.
  */
 export async function loadHistory(win: TimeWindow, names: string[], r: Range, points: number,
 		host: string | undefined, progress: (done: number, total: number) => void):
@@ -140,7 +149,7 @@ export async function loadHistory(win: TimeWindow, names: string[], r: Range, po
 	let done = 0;
 	let tier = '';
 	let stepS = 0;
-	await mapLimit(parts, 3, async (part) => {
+	await mapLimit(parts, HISTORY_IN_FLIGHT, async (part) => {
 		const res = await fetchHistory(part, r, points, host);
 		tier = res.tier;
 		stepS = res.step_s;
@@ -225,7 +234,7 @@ interface CompareSeries extends Omit<HistSeries, 'points'> {
 export async function loadCompare(win: TimeWindow, names: string[], r: Range, offset: string,
 		points: number, host?: string): Promise<CompareStat[]> {
 	const stats: CompareStat[] = [];
-	await mapLimit(chunks(names, 32), 3, async (part) => {
+	await mapLimit(chunks(names, 32), HISTORY_IN_FLIGHT, async (part) => {
 		const res = await getJson<{ series: CompareSeries[] }>(
 			histPath('compare', part, r, points, host, `&offset=${offset}`));
 		for (const s of res.series ?? []) {
@@ -258,7 +267,7 @@ export async function loadAnomalies(names: string[], r: Range, host?: string): P
 	const week = 7 * 24 * 3600e3;
 	const rr = { ...r, from: Math.max(r.from, r.to - week) };
 	const out: Anomaly[] = [];
-	await mapLimit(chunks(names, 32), 3, async (part) => {
+	await mapLimit(chunks(names, 32), HISTORY_IN_FLIGHT, async (part) => {
 		const res = await getJson<{ anomalies: Record<string, unknown>[] }>(histPath('anomalies', part, rr, 0, host));
 		for (const a of res.anomalies ?? [])
 			out.push({ series: String(a.series), start: toMs(a.start), end: toMs(a.end), rule: String(a.rule),
