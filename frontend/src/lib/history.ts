@@ -130,11 +130,12 @@ function histPath(route: string, names: string[], r: Range, points: number, host
 }
 
 /*
- * A page's history requests run one at a time: on the 2-vCPU VM three in flight competed with
- * the page for the CPUs while it built its first charts (their server time summed 636 ms against
- * 293 ms one at a time; a main-thread task over 50 ms in 14 of 20 cold loads against 6 of 20),
- * and the history was not in any sooner (bench/README-browser.md, "One history request at a
- * time"). A many-core server would answer three at once sooner.
+ * Each loader below asks one request at a time (the CPU chart's own request and the trend lines
+ * may still run beside it): on the 2-vCPU VM three in flight competed with the page for the CPUs
+ * while it built its first charts (their server time summed 636 ms against 293 ms one at a time;
+ * a main-thread task over 50 ms in 14 of 20 cold loads against 6 of 20), and the history was not
+ * in any sooner (bench/README-browser.md, "One history request at a time"). A many-core server
+ * would answer three at once sooner.
  */
 const HISTORY_IN_FLIGHT = 1;
 
