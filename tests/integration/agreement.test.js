@@ -191,7 +191,7 @@ async function tickPhase() {
 
 /*
  * Releases the held tools at once, RELEASE_LEAD ms before a collector tick: under this test's load
- * a released tool runs 15-60 ms later (the `date` probe's figures in the report), so they start
+ * a released tool runs 13-54 ms later (the `date` probe's figures in the report), so they start
  * around the tick. Returns the release time.
  */
 const RELEASE_LEAD = 35;
