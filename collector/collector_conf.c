@@ -20,6 +20,9 @@ const struct conf_entry collector_conf_table[] = {
 	{"hostname", CONF_STRING, F(hostname), "", 0, 0,
 	 "host name written in every frame (empty: this machine's host name)"},
 	{"log-level", CONF_STRING, F(log_level), "info", 0, 0, "error, warn, info or debug"},
+	{"perf-counters", CONF_BOOL, F(perf_counters), "on", 0, 0,
+	 "count the hardware and software perf_event counters (off: open none and leave the PMU "
+	 "to other tools such as perf; the hardware metrics then say turned_off)"},
 	{"perf-replay", CONF_STRING, F(perf_replay), "", 0, 0,
 	 "replay this counter trace file instead of reading perf_event (tests, demos)"},
 	{"perf-nominal-mhz", CONF_DOUBLE, F(perf_nominal_mhz), "0", 0, 100000,

@@ -5,6 +5,7 @@
 #ifndef PERFWATCH_COLLECTOR_COLLECTOR_CONF_H
 #define PERFWATCH_COLLECTOR_COLLECTOR_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/compat.h"
@@ -20,6 +21,7 @@ struct collector_conf {
 	char *log_level; /* error, warn, info or debug */
 	enum log_level level;	 /* log_level parsed by collector_conf_load */
 	char *perf_replay;	 /* counter trace replayed instead of perf_event; "" = live */
+	bool perf_counters;	 /* false: no perf_event counter is opened (metrics turned_off) */
 	double perf_nominal_mhz; /* nominal (TSC) MHz for GHz from ref-cycles; 0 = discover */
 	double perf_peak_gbs;	 /* peak memory bandwidth for utilisation; 0 = unknown */
 	char *disk_exclude;	 /* comma-separated device name prefixes the disk source skips */

@@ -96,6 +96,12 @@ static const struct {
 		 ""},
 	[PERF_REASON_READ_FAILED] = {"read_failed", "reading the open counter group failed", ""},
 	[PERF_REASON_WARMING_UP] = {"warming_up", "rates need two reads", ""},
+	[PERF_REASON_TURNED_OFF] =
+		{"turned_off",
+		 "the collector was started with --perf-counters=off "
+		 "(PERFWATCH_PERF_COUNTERS=off): it opens no counter and leaves "
+		 "the PMU to other tools",
+		 "start the collector without --perf-counters=off (on is the default)"},
 };
 
 /* Reads a small text file into buf (NUL-terminated, trailing newline removed); 0 or -1. */

@@ -33,6 +33,7 @@ enum perf_reason {
 	PERF_REASON_NO_SPLIT,	       /* resctrl MBM: total only, no read/write split */
 	PERF_REASON_READ_FAILED,       /* reading an open counter group failed this tick */
 	PERF_REASON_WARMING_UP,	       /* needs two reads */
+	PERF_REASON_TURNED_OFF,	       /* --perf-counters=off: nothing is opened */
 	PERF_REASON_COUNT
 };
 

@@ -123,6 +123,7 @@ struct perf_frame {
 	double nominal_ghz, peak_gbs;
 	enum perf_bw_kind bw_kind;
 	size_t nbw;
+	enum perf_reason bw_none; /* why the bandwidth is null without a source */
 	struct perf_frame_bw *bw;
 	char why[PERF_REASON_COUNT][400];
 	json_t *section; /* kept between ticks (jkeep.h) */
@@ -157,6 +158,7 @@ perf_frame_new(unsigned ncpus, const int *cpu_ids, const char *source, const cha
 	snprintf(f->source, sizeof(f->source), "%s", source);
 	f->origin = origin ? xstrdup(origin) : NULL;
 	f->trace_tick = -1;
+	f->bw_none = PERF_REASON_NO_BANDWIDTH;
 	return f;
 }
 
@@ -306,6 +308,12 @@ perf_frame_bw_setup(struct perf_frame *f, enum perf_bw_kind kind, size_t nchan,
 		f->bw[i].wr_scale = wr_scale ? wr_scale[i] : 0;
 		f->bw[i].tick = PERF_REASON_WARMING_UP;
 	}
+}
+
+void
+perf_frame_set_bw_none_reason(struct perf_frame *f, enum perf_reason r)
+{
+	f->bw_none = r;
 }
 
 void
@@ -582,7 +590,7 @@ static int
 perf_frame_encode_bw(const struct perf_frame *f, json_t *obj, struct perf_frame_reasons *reasons,
 		     bool *used)
 {
-	enum perf_reason r = f->nbw == 0 ? PERF_REASON_NO_BANDWIDTH : PERF_REASON_OK;
+	enum perf_reason r = f->nbw == 0 ? f->bw_none : PERF_REASON_OK;
 	enum perf_reason split = f->bw_kind == PERF_BW_RESCTRL ? PERF_REASON_NO_SPLIT : r;
 	double rd = 0, wr = 0, total, util = 0;
 	enum perf_reason ru;

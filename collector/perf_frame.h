@@ -107,6 +107,8 @@ void perf_frame_group_read(struct perf_frame *f, unsigned cpu, enum perf_frame_g
  */
 void perf_frame_bw_setup(struct perf_frame *f, enum perf_bw_kind kind, size_t nchan,
 			 const double *rd_scale, const double *wr_scale);
+/* The reason the bandwidth metrics are null with PERF_BW_NONE (PERF_REASON_NO_BANDWIDTH). */
+void perf_frame_set_bw_none_reason(struct perf_frame *f, enum perf_reason r);
 /* Records cumulative counts of channel chan read at t_ns (any monotonic clock). No allocation. */
 void perf_frame_bw_read(struct perf_frame *f, size_t chan, uint64_t rd, uint64_t wr, uint64_t t_ns);
 

@@ -83,6 +83,7 @@ struct perf_state {
 	size_t nbw;
 	struct perf_group_fds *bw_groups; /* uncore: read event leads, write event follows */
 	struct procfile **bw_files;	  /* resctrl */
+	enum perf_reason bw_none;	  /* why there is no bandwidth when nbw is 0 */
 	struct log_limit read_limit;
 };
 
@@ -524,6 +525,8 @@ perf_report_unavailable(const struct perf_state *st, json_t *list)
 				rc |= json_array_append_new(events,
 							    json_string(perf_frame_events[k].key));
 		}
+		if (st->nbw == 0 && st->bw_none == r)
+			rc |= json_array_append_new(events, json_string("membw"));
 		perf_caps_explain(&st->caps, r, text, sizeof(text));
 		perf_caps_fix(&st->caps, r, fix, sizeof(fix));
 		item = json_pack("{s:s, s:s, s:s, s:o}", "code", perf_caps_reason_code(r), "why",
@@ -531,14 +534,15 @@ perf_report_unavailable(const struct perf_state *st, json_t *list)
 		rc |= item ? json_array_append_new(list, item) : -1;
 	}
 	/* Without a PMU, errno hides a second obstacle: say it too. */
-	if (!perf_caps_privileged(&st->caps) && !done[PERF_REASON_PARANOID]) {
+	if (!perf_caps_privileged(&st->caps) && !done[PERF_REASON_PARANOID] &&
+	    st->bw_none != PERF_REASON_TURNED_OFF) {
 		perf_caps_explain(&st->caps, PERF_REASON_PARANOID, text, sizeof(text));
 		perf_caps_fix(&st->caps, PERF_REASON_PARANOID, fix, sizeof(fix));
 		rc |= json_array_append_new(list,
 					    json_pack("{s:s, s:s, s:s, s:[]}", "code", "paranoid",
 						      "why", text, "fix", fix, "events"));
 	}
-	if (st->nbw == 0) {
+	if (st->nbw == 0 && st->bw_none == PERF_REASON_NO_BANDWIDTH) {
 		perf_caps_explain(&st->caps, PERF_REASON_NO_BANDWIDTH, text, sizeof(text));
 		perf_caps_fix(&st->caps, PERF_REASON_NO_BANDWIDTH, fix, sizeof(fix));
 		rc |= json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:[s]}", "code",
@@ -668,19 +672,36 @@ perf_set_whys(struct perf_state *st)
 
 static void perf_live_fini(struct perf_state *st);
 
+/* --perf-counters=off: no counter is opened, every metric says turned_off. */
+static void
+perf_turn_off(struct perf_state *st)
+{
+	for (unsigned e = 0; e < PERF_FRAME_EV_COUNT; e++) {
+		st->ev[e].reason = PERF_REASON_TURNED_OFF;
+		for (unsigned c = 0; c < st->ncpus; c++)
+			perf_frame_set_event_reason(st->frame, c, e, PERF_REASON_TURNED_OFF);
+	}
+	for (size_t i = 0; i < (size_t)st->ncpus * PERF_FRAME_G_COUNT; i++)
+		st->groups[i].leader = -1;
+	perf_frame_bw_setup(st->frame, PERF_BW_NONE, 0, NULL, NULL);
+	perf_frame_set_bw_none_reason(st->frame, PERF_REASON_TURNED_OFF);
+}
+
 static void *
 perf_live_init(const struct source_env *env, char *why, size_t whylen)
 {
 	struct perf_state *st;
 	struct perf_pfm_reply *rep = xcalloc(1, sizeof(*rep));
 	double nominal, peak_gbs = env->conf ? env->conf->perf_peak_gbs : 0;
+	bool off = env->conf != NULL && !env->conf->perf_counters;
 	int n;
 
-	if (perf_pfm_encode(rep, why, whylen) != 0) {
+	if (!off && perf_pfm_encode(rep, why, whylen) != 0) {
 		free(rep);
 		return NULL;
 	}
 	st = xcalloc(1, sizeof(*st));
+	st->bw_none = off ? PERF_REASON_TURNED_OFF : PERF_REASON_NO_BANDWIDTH;
 	st->read_limit = (struct log_limit)LOG_LIMIT_INIT(600);
 	n = perf_online_cpus(env->sysfs, &st->cpu_ids, why, whylen);
 	if (n < 0)
@@ -693,15 +714,19 @@ perf_live_init(const struct source_env *env, char *why, size_t whylen)
 				   env->conf ? env->conf->perf_nominal_mhz : 0);
 	perf_frame_set_nominal_ghz(st->frame, nominal);
 	perf_frame_set_peak_gbs(st->frame, peak_gbs > 0 ? peak_gbs : 0);
-	perf_encode_events(st, rep);
+	st->groups = xcalloc((size_t)st->ncpus * PERF_FRAME_G_COUNT, sizeof(*st->groups));
+	if (off) {
+		perf_turn_off(st);
+	} else {
+		perf_encode_events(st, rep);
+		for (unsigned c = 0; c < st->ncpus; c++) {
+			for (unsigned g = 0; g < PERF_FRAME_G_COUNT; g++)
+				perf_open_group(st, c, (enum perf_frame_group)g);
+		}
+		perf_open_bw(st);
+	}
 	free(rep);
 	rep = NULL;
-	st->groups = xcalloc((size_t)st->ncpus * PERF_FRAME_G_COUNT, sizeof(*st->groups));
-	for (unsigned c = 0; c < st->ncpus; c++) {
-		for (unsigned g = 0; g < PERF_FRAME_G_COUNT; g++)
-			perf_open_group(st, c, (enum perf_frame_group)g);
-	}
-	perf_open_bw(st);
 	perf_build_report(st, nominal, peak_gbs);
 	perf_log_summary(st);
 	return st;

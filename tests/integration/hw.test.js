@@ -5,6 +5,7 @@
  * metric is null with the exact reason (no PMU here), also in GET /api/v1/hw. With
  * --perf-replay: the synthetic trace's IPC, cache and bandwidth figures, recomputed here from the
  * trace file independently of the C code, come back through the frame, the tables and the API.
+ * With --perf-counters=off: no counter is opened and every counter metric says turned_off.
  */
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
@@ -29,6 +30,14 @@ const SW_EVENTS = { 'context-switches': 'context_switches_per_s',
 
 const rel = (a, b) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/* The perf_event file descriptors a process holds. */
+const perfFds = (pid) => fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+	try {
+		return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === 'anon_inode:[perf_event]';
+	} catch {
+		return false;
+	}
+}).length;
 
 /* Resolves with the frames received on the WebSocket while `until()` is false. */
 function watchFrames(stack, until, timeoutMs) {
@@ -151,6 +160,8 @@ describe('on this machine', () => {
 		const maps = fs.readFileSync(`/proc/${pid}/maps`, 'utf8');
 		assert.doesNotMatch(maps, /libpfm/, 'libpfm4 mapped into the collector');
 		assert.match(maps, /libpq/, 'the maps are the collector\'s');
+		/* The counting side of the turned-off test below: here the groups are open. */
+		assert.ok(perfFds(pid) >= 4 * os.cpus().length, `${perfFds(pid)} perf_event fds`);
 	});
 
 	test('GET /api/v1/hw returns the capability report', async () => {
@@ -306,5 +317,53 @@ describe('--perf-replay of the synthetic trace', () => {
 		assert.equal(body.report.trace, TRACE);
 		assert.match(body.report.origin, /synthetic/);
 		assert.equal(body.status.source, 'replay');
+	});
+});
+
+describe('--perf-counters=off', () => {
+	let stack;
+	let frames;
+	before(async () => {
+		stack = await startStack({ name: 'hw-off', interval: 1, collectorArgs: ['--perf-counters=off'] });
+		frames = await watchFrames(stack, (fr) => fr.length >= 2, 20000);
+	});
+	after(async () => { await stack?.stop(); });
+
+	test('no counter is opened and every counter metric says turned_off', () => {
+		assert.equal(perfFds(stack.services.collector.child.pid), 0);
+		for (const f of frames) {
+			for (const k of [...HW_KEYS, ...Object.values(SW_EVENTS)]) {
+				const part = HW_KEYS.includes(k) ? f.perf.hw : f.perf.sw;
+				assert.equal(part.total[k], null, k);
+				assert.equal(f.perf.reasons[k], 'turned_off', k);
+			}
+			for (const k of ['read_gbs', 'write_gbs', 'total_gbs', 'util_pct']) {
+				assert.equal(f.perf.membw[k], null, k);
+				assert.equal(f.perf.reasons[k], 'turned_off', k);
+			}
+			assert.match(f.perf.why.turned_off, /--perf-counters=off/);
+			assert.ok(f.cpu && f.mem, 'the other sources are sampled');
+		}
+		/* Software rows carry NULLs (their reason is in perf_status); hardware rows are left out. */
+		assert.equal(stack.psql('SELECT count(*) FROM sw_samples WHERE num_nonnulls(context_switches_per_s, ' +
+			'cpu_migrations_per_s, page_faults_per_s, task_clock_pct, sw_counted_pct) > 0'), '0');
+		assert.equal(stack.psql('SELECT count(*) FROM hw_samples'), '0');
+		assert.equal(stack.psql('SELECT count(*) FROM membw_samples'), '0');
+		assert.equal(stack.psql("SELECT reasons ->> 'page_faults_per_s' FROM perf_status ORDER BY ts DESC LIMIT 1"),
+			'turned_off');
+	});
+
+	test('GET /api/v1/hw gives the one reason, its fix, and still the kernel', async () => {
+		const { status, body } = await getJson(stack, '/api/v1/hw');
+		assert.equal(status, 200, JSON.stringify(body));
+		const r = body.report;
+		assert.equal(r.kernel, os.release());
+		assert.deepEqual(r.unavailable.map((u) => u.code), ['turned_off'], JSON.stringify(r.unavailable));
+		assert.match(r.unavailable[0].fix, /without --perf-counters=off/);
+		assert.ok(r.unavailable[0].events.includes('membw') && r.unavailable[0].events.includes('cycles'),
+			JSON.stringify(r.unavailable[0].events));
+		for (const e of r.events)
+			assert.equal(e.opened_cpus, 0, e.event);
+		assert.equal(body.status.reasons.ipc, 'turned_off');
 	});
 });

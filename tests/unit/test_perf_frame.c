@@ -220,6 +220,36 @@ START_TEST(test_perf_frame_no_pmu_reasons_and_software_rates)
 }
 END_TEST
 
+START_TEST(test_perf_frame_turned_off)
+{
+	struct perf_frame *f = perf_frame_new(2, two_cpus, "perf_event", NULL);
+	json_t *root, *sec;
+
+	/* What the perf source does with --perf-counters=off: nothing opened, nothing read. */
+	for (unsigned c = 0; c < 2; c++) {
+		for (unsigned e = 0; e < PERF_FRAME_EV_COUNT; e++)
+			perf_frame_set_event_reason(f, c, (enum perf_frame_event)e,
+						    PERF_REASON_TURNED_OFF);
+	}
+	perf_frame_bw_setup(f, PERF_BW_NONE, 0, NULL, NULL);
+	perf_frame_set_bw_none_reason(f, PERF_REASON_TURNED_OFF);
+	for (int t = 0; t < 3; t++) {
+		perf_frame_tick_begin(f);
+		if (t == 0)
+			continue;
+		sec = encode(f, &root);
+		ck_assert(is_null(sec, "hw", -1, "ipc"));
+		ck_assert(is_null(sec, "sw", -1, "context_switches_per_s"));
+		ck_assert_str_eq(reason(sec, "ipc"), "turned_off");
+		ck_assert_str_eq(reason(sec, "context_switches_per_s"), "turned_off");
+		ck_assert_str_eq(reason(sec, "total_gbs"), "turned_off");
+		ck_assert_str_eq(reason(sec, "util_pct"), "turned_off");
+		json_decref(root);
+	}
+	perf_frame_free(f);
+}
+END_TEST
+
 START_TEST(test_perf_frame_bandwidth_over_irregular_intervals)
 {
 	struct perf_frame *f = perf_frame_new(1, two_cpus, "perf_event", NULL);
@@ -281,6 +311,7 @@ perf_frame_suite(void)
 	tcase_add_test(tc, test_perf_frame_derived_metrics_per_cpu_and_total);
 	tcase_add_test(tc, test_perf_frame_not_counted_and_reset);
 	tcase_add_test(tc, test_perf_frame_no_pmu_reasons_and_software_rates);
+	tcase_add_test(tc, test_perf_frame_turned_off);
 	tcase_add_test(tc, test_perf_frame_bandwidth_over_irregular_intervals);
 	tcase_add_test(tc, test_perf_frame_resctrl_total_only);
 	suite_add_tcase(s, tc);
