@@ -4,7 +4,9 @@
 # /proc and /sys files through kept fds, pread once per second: bench/os_overhead_floor.c), all
 # running at once over the same window; then malloc calls per tick in the steady state
 # (bench/collector/malloc_count.c) and each source's share (bench/os_sources.c). Prints markdown
-# tables; bench/README-os.md has a run.
+# tables; bench/README-os.md has a run. A second collector with --perf-counters=off runs beside
+# the first (host bench-os): the OS sources alone, without the perf_event group reads, which the
+# read floor and node_exporter's default collectors do not do either.
 # usage: bench/os_overhead.sh BUILD_DIR [SECONDS]   (BUILD_DIR: a build without sanitizers)
 # Needs root (netdata, the cluster owner), apt-get install prometheus-node-exporter netdata curl.
 set -euo pipefail
@@ -70,11 +72,16 @@ pw_pg_createdb "$TMP" "$PGPORT" perfwatch
 conn() { echo "host=$TMP/pgsock port=$PGPORT dbname=perfwatch user=$1"; }
 "$MIGRATE" --db "$(conn postgres)" --migrations-dir "$PW_ROOT/migrations" --log-level warn
 psql_q() { psql -X -At -h "$TMP/pgsock" -p "$PGPORT" -U postgres -d perfwatch -c "$1"; }
+ticks_of() { psql_q "SELECT count(*) FROM tick_samples t JOIN host h ON h.id = t.host_id WHERE h.name = '$1'"; }
 
 pw_say "collector, node_exporter (scraped at 1 Hz), netdata (1 s)"
 "$COLLECTOR" --db "$(conn perfwatch_collector)" --hostname bench --log-level warn 2>"$TMP/collector.log" &
 COL=$!
 PIDS+=("$COL")
+"$COLLECTOR" --db "$(conn perfwatch_collector)" --hostname bench-os --perf-counters=off --spool-max-mb 0 \
+	--log-level error 2>"$TMP/collector-os.log" &
+COL_OS=$!
+PIDS+=("$COL_OS")
 
 NE_PORT=$(free_port)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$NE_PORT" --log.level=warn \
@@ -125,26 +132,29 @@ FLOOR=$!
 PIDS+=("$FLOOR")
 sleep 10 # netdata's start-up work is not steady state
 
+o0=$(cpu_ns "$COL_OS"); ko0=$(ticks_of bench-os)
 c0=$(cpu_ns "$COL"); f0=$(cpu_ns "$FLOOR"); n0=$(cpu_ns "$NE"); d0=$(tree_cpu "$ND")
 ct0=$(ticks_ms "$COL"); nt0=$(ticks_ms "$NE")
-s0=$(wc -l <"$TMP/scrapes"); k0=$(psql_q "SELECT count(*) FROM tick_samples")
+s0=$(wc -l <"$TMP/scrapes"); k0=$(ticks_of bench)
 pw_say "measuring for $SECS s"
 sleep "$SECS"
+o1=$(cpu_ns "$COL_OS"); ko1=$(ticks_of bench-os)
 c1=$(cpu_ns "$COL"); f1=$(cpu_ns "$FLOOR"); n1=$(cpu_ns "$NE"); d1=$(tree_cpu "$ND")
 ct1=$(ticks_ms "$COL"); nt1=$(ticks_ms "$NE")
-s1=$(wc -l <"$TMP/scrapes"); k1=$(psql_q "SELECT count(*) FROM tick_samples")
-COL_HWM=$(hwm "$COL"); FLOOR_HWM=$(hwm "$FLOOR"); NE_HWM=$(hwm "$NE"); ND_RSS=$(tree_rss "$ND")
+s1=$(wc -l <"$TMP/scrapes"); k1=$(ticks_of bench)
+COL_HWM=$(hwm "$COL"); COL_OS_HWM=$(hwm "$COL_OS"); FLOOR_HWM=$(hwm "$FLOOR"); NE_HWM=$(hwm "$NE"); ND_RSS=$(tree_rss "$ND")
 ND_PROCS=$(tree "$ND" | wc -l)
 NE_VALUES=$(grep -vc '^#' "$TMP/scrape.txt")
 COL_VALUES=$(psql_q "WITH f AS (SELECT perfwatch_frame('bench', ts) AS j FROM tick_samples
-	ORDER BY ts DESC LIMIT 1) SELECT count(*) FROM f, jsonb_path_query(f.j, 'strict \$.**') v
+	WHERE host_id = (SELECT id FROM host WHERE name = 'bench') ORDER BY ts DESC LIMIT 1)
+	SELECT count(*) FROM f, jsonb_path_query(f.j, 'strict \$.**') v
 	WHERE jsonb_typeof(v) = 'number'")
 ND_DIMS=$(curl -s "http://127.0.0.1:$ND_PORT/api/v1/charts" | python3 -c 'import json, sys
 print(sum(len(c["dimensions"]) for c in json.load(sys.stdin)["charts"].values()))' 2>/dev/null || echo '?')
 
 ticks=$((k1 - k0)); scrapes=$((s1 - s0))
 ms() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.3f", (b - a) / 1e6 / n }'; }
-COL_MS=$(ms "$c0" "$c1" "$ticks"); FLOOR_MS=$(ms "$f0" "$f1" "$SECS")
+COL_MS=$(ms "$c0" "$c1" "$ticks"); COL_OS_MS=$(ms "$o0" "$o1" $((ko1 - ko0))); FLOOR_MS=$(ms "$f0" "$f1" "$SECS")
 NE_MS=$(ms "$n0" "$n1" "$scrapes"); ND_MS=$(ms "$d0" "$d1" "$SECS")
 echo
 echo "Window: $SECS s; collector ticks stored: $ticks; node_exporter scrapes: $scrapes."
@@ -153,17 +163,20 @@ echo
 echo "| agent | values per sample | CPU ms per sample | peak RSS MB |"
 echo "|---|---|---|---|"
 echo "| perfwatch-collector (1 s) | $COL_VALUES | $COL_MS | $(awk -v k="$COL_HWM" 'BEGIN{printf "%.1f", k/1024}') |"
+echo "| perfwatch-collector --perf-counters=off (1 s) | — | $COL_OS_MS | $(awk -v k="$COL_OS_HWM" 'BEGIN{printf "%.1f", k/1024}') |"
 echo "| read floor, kept fds (1 s) | — | $FLOOR_MS | $(awk -v k="$FLOOR_HWM" 'BEGIN{printf "%.1f", k/1024}') |"
 echo "| node_exporter 1.5, defaults, scraped at 1 Hz | $NE_VALUES | $NE_MS | $(awk -v k="$NE_HWM" 'BEGIN{printf "%.1f", k/1024}') |"
 echo "| netdata (1 s), $ND_PROCS processes | $ND_DIMS dims | $ND_MS | $(awk -v k="$ND_RSS" 'BEGIN{printf "%.1f", k/1024}') (RSS sum) |"
-awk -v c="$COL_MS" -v f="$FLOOR_MS" -v n="$NE_MS" 'BEGIN {
+awk -v c="$COL_MS" -v o="$COL_OS_MS" -v f="$FLOOR_MS" -v n="$NE_MS" 'BEGIN {
 	printf "\ncollector / floor = %.2f (target <= 2); node_exporter / collector = %.1f (target >= 20)\n",
-	       c / f, n / c }'
+	       c / f, n / c
+	printf "without the perf_event reads (--perf-counters=off): collector / floor = %.2f; node_exporter / collector = %.1f\n",
+	       o / f, n / o }'
 awk -v ct=$((ct1 - ct0)) -v nt=$((nt1 - nt0)) -v k="$ticks" -v s="$scrapes" 'BEGIN {
 	printf "cross-check, utime+stime of /proc/PID/stat (clock ticks): collector %.3f ms per tick, node_exporter %.3f ms per scrape\n",
 	       ct / k, nt / s }'
 
-for p in "$COL" "$NE" "$ND" "$FLOOR"; do kill -TERM "$p" 2>/dev/null || true; done
+for p in "$COL" "$COL_OS" "$NE" "$ND" "$FLOOR"; do kill -TERM "$p" 2>/dev/null || true; done
 pw_say "per source: thread CPU of sample() and encode() per tick (bench/os_sources.c, 30 ticks at 1 s)"
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$PW_ROOT" -I"$BUILD/common/gen" -o "$TMP/os_sources" \
 	"$PW_ROOT/bench/os_sources.c" "$BUILD/collector/libperfwatch-collector-core.a" \
