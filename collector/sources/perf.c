@@ -83,7 +83,7 @@ struct perf_state {
 	size_t nbw;
 	struct perf_group_fds *bw_groups; /* uncore: read event leads, write event follows */
 	struct procfile **bw_files;	  /* resctrl */
-	enum perf_reason bw_none;	  /* why there is no bandwidth when nbw is 0 */
+	bool turned_off;		  /* --perf-counters=off: nothing opened */
 	struct log_limit read_limit;
 };
 
@@ -525,7 +525,7 @@ perf_report_unavailable(const struct perf_state *st, json_t *list)
 				rc |= json_array_append_new(events,
 							    json_string(perf_frame_events[k].key));
 		}
-		if (st->nbw == 0 && st->bw_none == r)
+		if (st->turned_off && r == PERF_REASON_TURNED_OFF)
 			rc |= json_array_append_new(events, json_string("membw"));
 		perf_caps_explain(&st->caps, r, text, sizeof(text));
 		perf_caps_fix(&st->caps, r, fix, sizeof(fix));
@@ -534,15 +534,14 @@ perf_report_unavailable(const struct perf_state *st, json_t *list)
 		rc |= item ? json_array_append_new(list, item) : -1;
 	}
 	/* Without a PMU, errno hides a second obstacle: say it too. */
-	if (!perf_caps_privileged(&st->caps) && !done[PERF_REASON_PARANOID] &&
-	    st->bw_none != PERF_REASON_TURNED_OFF) {
+	if (!perf_caps_privileged(&st->caps) && !done[PERF_REASON_PARANOID] && !st->turned_off) {
 		perf_caps_explain(&st->caps, PERF_REASON_PARANOID, text, sizeof(text));
 		perf_caps_fix(&st->caps, PERF_REASON_PARANOID, fix, sizeof(fix));
 		rc |= json_array_append_new(list,
 					    json_pack("{s:s, s:s, s:s, s:[]}", "code", "paranoid",
 						      "why", text, "fix", fix, "events"));
 	}
-	if (st->nbw == 0 && st->bw_none == PERF_REASON_NO_BANDWIDTH) {
+	if (st->nbw == 0 && !st->turned_off) {
 		perf_caps_explain(&st->caps, PERF_REASON_NO_BANDWIDTH, text, sizeof(text));
 		perf_caps_fix(&st->caps, PERF_REASON_NO_BANDWIDTH, fix, sizeof(fix));
 		rc |= json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:[s]}", "code",
@@ -701,7 +700,7 @@ perf_live_init(const struct source_env *env, char *why, size_t whylen)
 		return NULL;
 	}
 	st = xcalloc(1, sizeof(*st));
-	st->bw_none = off ? PERF_REASON_TURNED_OFF : PERF_REASON_NO_BANDWIDTH;
+	st->turned_off = off;
 	st->read_limit = (struct log_limit)LOG_LIMIT_INIT(600);
 	n = perf_online_cpus(env->sysfs, &st->cpu_ids, why, whylen);
 	if (n < 0)
