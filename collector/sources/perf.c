@@ -682,7 +682,6 @@ perf_turn_off(struct perf_state *st)
 	}
 	for (size_t i = 0; i < (size_t)st->ncpus * PERF_FRAME_G_COUNT; i++)
 		st->groups[i].leader = -1;
-	perf_frame_bw_setup(st->frame, PERF_BW_NONE, 0, NULL, NULL);
 	perf_frame_set_bw_none_reason(st->frame, PERF_REASON_TURNED_OFF);
 }
 
